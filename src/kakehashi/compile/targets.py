@@ -29,6 +29,7 @@ class TargetKind(StrEnum):
     MIQP = "miqp"  #: MatrixProgram with a quadratic objective and/or quadratic constraints
     CIRCUIT = "circuit"  #: a gate-model circuit (see kakehashi.backends.gate)
     HAMILTONIAN = "hamiltonian"  #: a qubit Hamiltonian (Pauli sum)
+    ROUTING = "routing"  #: a vehicle-routing instance (kakehashi.apps.routing.target.RoutingTarget)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""The ``kakehashi`` command: thin Typer commands over the library's own calls."""

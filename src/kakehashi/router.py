@@ -1,0 +1,83 @@
+"""The rule-based ``auto`` router: which backends to race for a problem.
+
+The rule, on problem class and size (a learned router replaces it when history exists):
+
+1. Continuous variables, or quadratic constraints → exact mathematical programming:
+   linear → ``highs`` and ``scip`` race (both prove optimality); quadratic → ``scip``.
+2. Unconstrained binary/spin (a BQM, or a CQM without constraints and without integers):
+   at most ``EXACT_LIMIT`` variables → ``exact``; otherwise race the two best available
+   Ising heuristics from :data:`ISING_PREFERENCE`.
+3. Constrained binary/integer problems: linear → ``highs`` + ``scip`` (proofs beat
+   heuristics here); quadratic objective → ``scip`` + the best Ising heuristic on the
+   penalised BQM.
+
+Only available backends are chosen; at most :data:`MAX_LEGS` race at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import dimod
+
+from kakehashi.backends.registry import backend_names, get_backend
+from kakehashi.exceptions import BackendUnavailable, KakehashiError
+from kakehashi.model.problem import Problem
+
+EXACT_LIMIT = 20
+MAX_LEGS = 2
+#: Ising heuristics in order of preference (kakehashi's own engines first, when installed).
+ISING_PREFERENCE = ("anneal", "sb", "sa", "tabu", "steepest")
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The backends ``auto`` races and why."""
+
+    backends: tuple[str, ...]
+    reason: str
+
+
+def _available(names: tuple[str, ...]) -> list[str]:
+    registered = set(backend_names())
+    out = []
+    for name in names:
+        if name not in registered:
+            continue
+        try:
+            if get_backend(name).available():
+                out.append(name)
+        except KakehashiError:
+            continue
+    return out
+
+
+def choose(problem: Problem) -> Choice:
+    """The backends to race for ``problem`` under the documented rule."""
+    counts = problem.vartype_counts()
+    n = problem.num_variables
+    quadratic_constraints = not problem.is_bqm and any(
+        c.lhs.num_interactions for c in problem.cqm.constraints.values()
+    )
+    quadratic_objective = (
+        problem.model.num_interactions > 0
+        if isinstance(problem.model, dimod.BinaryQuadraticModel)
+        else problem.model.objective.num_interactions > 0
+    )
+    unconstrained_binary = problem.num_constraints == 0 and not counts.get("INTEGER") and not counts.get("REAL")
+    if counts.get("REAL") or quadratic_constraints:
+        wanted: tuple[str, ...] = ("scip",) if (quadratic_objective or quadratic_constraints) else ("highs", "scip")
+        reason = "continuous variables or quadratic constraints: mathematical programming"
+    elif unconstrained_binary and n <= EXACT_LIMIT:
+        wanted, reason = ("exact",), f"unconstrained with {n} <= {EXACT_LIMIT} variables: exhaustive search"
+    elif unconstrained_binary:
+        wanted, reason = ISING_PREFERENCE, f"unconstrained binary with {n} variables: Ising heuristics"
+    elif not quadratic_objective:
+        wanted, reason = ("highs", "scip"), "linear constrained integer problem: MILP solvers that prove optimality"
+    else:
+        wanted = ("scip", *ISING_PREFERENCE)
+        reason = "quadratic objective with constraints: MIQP solver and an Ising heuristic on the penalised BQM"
+    chosen = _available(wanted)[:MAX_LEGS]
+    if not chosen:
+        raise BackendUnavailable(f"auto: none of {', '.join(wanted)} is available here ({reason})")
+    return Choice(tuple(chosen), reason)
