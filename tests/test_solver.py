@@ -20,7 +20,9 @@ def knapsack(n: int = 50, seed: int = 3) -> Problem:
     cqm = dimod.ConstrainedQuadraticModel()
     xs = [dimod.Binary(f"x{i}") for i in range(n)]
     cqm.set_objective(sum(int(v) * x for v, x in zip(values, xs, strict=True)))
-    cqm.add_constraint(sum(int(w) * x for w, x in zip(weights, xs, strict=True)) <= int(weights.sum() // 3), label="capacity")
+    cqm.add_constraint(
+        sum(int(w) * x for w, x in zip(weights, xs, strict=True)) <= int(weights.sum() // 3), label="capacity"
+    )
     problem = Problem(cqm, name=f"knapsack{n}", sense="max")
     problem.known_optimum = knapsack_optimum(problem)
     return problem
@@ -97,12 +99,12 @@ def test_exact_proves_small_bqm_optimum() -> None:
 
 
 def test_unknown_param_lists_accepted_ones(sack: Problem) -> None:
-    with pytest.raises(BackendRejected, match="accepted: .*num_reads"):
+    with pytest.raises(BackendRejected, match=r"accepted: .*num_reads"):
         kakehashi.solve(sack, "sa", params={"num_readz": 3})
 
 
 def test_unknown_backend_names_the_registered_ones(sack: Problem) -> None:
-    with pytest.raises(BackendUnavailable, match="registered: .*highs"):
+    with pytest.raises(BackendUnavailable, match=r"registered: .*highs"):
         kakehashi.solve(sack, "nope")
 
 

@@ -40,7 +40,28 @@ _LAZY = {
     "Client": "kakehashi.client",
 }
 
-__all__ = sorted(_LAZY)
+__all__ = [
+    "AuthError",
+    "BackendError",
+    "BackendRejected",
+    "BackendTimeout",
+    "BackendUnavailable",
+    "Client",
+    "CompileError",
+    "Evaluation",
+    "JobError",
+    "KakehashiError",
+    "ModelError",
+    "Problem",
+    "QuotaError",
+    "Result",
+    "Status",
+    "TargetKind",
+    "backend_names",
+    "get_backend",
+    "read",
+    "solve",
+]
 
 if TYPE_CHECKING:
     from kakehashi.backends.registry import backend_names, get_backend

@@ -134,9 +134,7 @@ class Result:
             objective=d.get("objective"),
             feasible=bool(d.get("feasible", False)),
             violations=dict(d.get("violations", {})),
-            samples=[
-                SampleRecord(**{**r, "sample": pairs(r["sample"])}) for r in d.get("samples", [])
-            ],
+            samples=[SampleRecord(**{**r, "sample": pairs(r["sample"])}) for r in d.get("samples", [])],
             timings=Timings(**d.get("timings", {})),
             provenance=Provenance(**d.get("provenance", {})),
             known_optimum=d.get("known_optimum"),
@@ -157,7 +155,9 @@ class Result:
         """One line: status, objective, gap, backend and total seconds."""
         obj = "—" if self.objective is None else f"{self.objective:.6g}"
         gap = "" if self.gap is None else f" gap={self.gap:.3%}"
-        return f"{self.status.value} objective={obj}{gap} backend={self.backend} total={self.timings.total:.3f}s"
+        return (
+            f"{self.status.value} objective={obj}{gap} backend={self.backend} total={self.timings.total:.3f}s"
+        )
 
     def _repr_html_(self) -> str:
         e = html.escape

@@ -64,19 +64,28 @@ def choose(problem: Problem) -> Choice:
         if isinstance(problem.model, dimod.BinaryQuadraticModel)
         else problem.model.objective.num_interactions > 0
     )
-    unconstrained_binary = problem.num_constraints == 0 and not counts.get("INTEGER") and not counts.get("REAL")
+    unconstrained_binary = (
+        problem.num_constraints == 0 and not counts.get("INTEGER") and not counts.get("REAL")
+    )
     if counts.get("REAL") or quadratic_constraints:
-        wanted: tuple[str, ...] = ("scip",) if (quadratic_objective or quadratic_constraints) else ("highs", "scip")
+        wanted: tuple[str, ...] = (
+            ("scip",) if (quadratic_objective or quadratic_constraints) else ("highs", "scip")
+        )
         reason = "continuous variables or quadratic constraints: mathematical programming"
     elif unconstrained_binary and n <= EXACT_LIMIT:
         wanted, reason = ("exact",), f"unconstrained with {n} <= {EXACT_LIMIT} variables: exhaustive search"
     elif unconstrained_binary:
         wanted, reason = ISING_PREFERENCE, f"unconstrained binary with {n} variables: Ising heuristics"
     elif not quadratic_objective:
-        wanted, reason = ("highs", "scip"), "linear constrained integer problem: MILP solvers that prove optimality"
+        wanted, reason = (
+            ("highs", "scip"),
+            "linear constrained integer problem: MILP solvers that prove optimality",
+        )
     else:
         wanted = ("scip", *ISING_PREFERENCE)
-        reason = "quadratic objective with constraints: MIQP solver and an Ising heuristic on the penalised BQM"
+        reason = (
+            "quadratic objective with constraints: MIQP solver and an Ising heuristic on the penalised BQM"
+        )
     chosen = _available(wanted)[:MAX_LEGS]
     if not chosen:
         raise BackendUnavailable(f"auto: none of {', '.join(wanted)} is available here ({reason})")

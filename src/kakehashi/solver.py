@@ -180,7 +180,9 @@ def _leg(result: Result) -> LegOutcome:
     )
 
 
-def _error_result(problem: Problem, name: str, error: str, seconds: float, status: Status = Status.ERROR) -> Result:
+def _error_result(
+    problem: Problem, name: str, error: str, seconds: float, status: Status = Status.ERROR
+) -> Result:
     result = Result(
         status=status,
         problem=problem.name,
@@ -203,7 +205,12 @@ def _rank(problem: Problem, result: Result) -> tuple[int, float, float]:
 
 
 def _leg_main(
-    conn: Connection, problem_json: str, name: str, time_limit: float | None, seed: int | None, extra_json: str
+    conn: Connection,
+    problem_json: str,
+    name: str,
+    time_limit: float | None,
+    seed: int | None,
+    extra_json: str,
 ) -> None:
     """Child process: solve one leg and send the Result back as JSON."""
     extra = json.loads(extra_json)
@@ -273,7 +280,8 @@ def race(
             if not ready:
                 break
             for conn in ready:
-                name, proc = running.pop(conn)  # type: ignore[index]
+                assert isinstance(conn, Connection)
+                name, proc = running.pop(conn)
                 try:
                     payload = json.loads(conn.recv())
                 except (EOFError, OSError):
@@ -286,7 +294,14 @@ def race(
                     leg = _error_result(problem, name, payload["error"], time.perf_counter() - t0)
                 results.append(leg)
                 if on_event:
-                    on_event({"event": "finished", "backend": name, "status": leg.status.value, "objective": leg.objective})
+                    on_event(
+                        {
+                            "event": "finished",
+                            "backend": name,
+                            "status": leg.status.value,
+                            "objective": leg.objective,
+                        }
+                    )
             if any(r.status is Status.OPTIMAL for r in results):
                 break
     finally:
@@ -295,7 +310,11 @@ def race(
             proc.kill()
             proc.join(timeout=5)
             conn.close()
-            why = "stopped: another backend proved optimality" if stopped_by_proof else "killed after the time limit"
+            why = (
+                "stopped: another backend proved optimality"
+                if stopped_by_proof
+                else "killed after the time limit"
+            )
             status = Status.NO_SOLUTION if stopped_by_proof else Status.TIMEOUT
             results.append(_error_result(problem, name, why, time.perf_counter() - t0, status))
     total = time.perf_counter() - t0
@@ -353,10 +372,22 @@ def solve(
             on_event({"event": "started", "backend": names[0]})
         leg_params = params.get(names[0], {}) if route and params else params
         result = run_backend(
-            problem, names[0], time_limit=time_limit, seed=seed, params=leg_params, compile_options=compile_options
+            problem,
+            names[0],
+            time_limit=time_limit,
+            seed=seed,
+            params=leg_params,
+            compile_options=compile_options,
         )
         if on_event:
-            on_event({"event": "finished", "backend": names[0], "status": result.status.value, "objective": result.objective})
+            on_event(
+                {
+                    "event": "finished",
+                    "backend": names[0],
+                    "status": result.status.value,
+                    "objective": result.objective,
+                }
+            )
     else:
         result = race(
             problem,

@@ -15,7 +15,9 @@ from kakehashi.examples import path as example
 SCRIPT = [sys.executable, "-m", "kakehashi"]
 
 
-def run(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*SCRIPT, *args], capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})}
     )
@@ -83,7 +85,9 @@ def test_inspect_reports_targets_and_backends() -> None:
 
 
 def test_race_from_the_command_line() -> None:
-    proc = run("solve", str(example("maxcut40.txt")), "-b", "sa", "-b", "tabu", "-t", "1", "--seed", "3", "--json")
+    proc = run(
+        "solve", str(example("maxcut40.txt")), "-b", "sa", "-b", "tabu", "-t", "1", "--seed", "3", "--json"
+    )
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert {leg["backend"] for leg in data["legs"]} == {"sa", "tabu"}

@@ -20,7 +20,10 @@ def test_every_value_in_range_and_none_outside(range_: int, encoding: str) -> No
         assert len(coefs) == int(np.floor(np.log2(range_))) + 1
     if len(coefs) > 12:
         return
-    reachable = {sum(c * b for c, b in zip(coefs, bits, strict=True)) for bits in itertools.product([0, 1], repeat=len(coefs))}
+    reachable = {
+        sum(c * b for c, b in zip(coefs, bits, strict=True))
+        for bits in itertools.product([0, 1], repeat=len(coefs))
+    }
     assert reachable == set(range(range_ + 1))
 
 

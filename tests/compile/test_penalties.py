@@ -5,11 +5,11 @@ from __future__ import annotations
 import dimod
 import numpy as np
 import pytest
+from tests.helpers import brute_force, random_cqm
 
 from kakehashi.compile import compile_for, cqm_to_bqm
 from kakehashi.exceptions import CompileError
 from kakehashi.model.problem import Problem
-from tests.helpers import brute_force, random_cqm
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -83,7 +83,9 @@ def test_non_integral_inequality_is_discretised_and_reported() -> None:
     sampleset = dimod.ExactSolver().sample(compiled.target)
     best = sampleset.first.sample
     state = np.array([[best[v] for v in compiled.variables]])
-    ev = Problem(cqm).evaluate(dict(zip(compiled.inverter.original, compiled.inverter(state)[0], strict=True)))
+    ev = Problem(cqm).evaluate(
+        dict(zip(compiled.inverter.original, compiled.inverter(state)[0], strict=True))
+    )
     assert ev.feasible and ev.objective == -3.0
 
 

@@ -7,12 +7,12 @@ import json
 import dimod
 import numpy as np
 import pytest
+from tests.helpers import random_cqm
 
 from kakehashi.compile import compile_for, to_ising
 from kakehashi.compile.inverter import Inverter
 from kakehashi.compile.targets import TargetKind
 from kakehashi.model.problem import Problem
-from tests.helpers import random_cqm
 
 
 def test_ising_energy_equals_bqm_energy() -> None:
@@ -33,7 +33,9 @@ def test_spin_bqm_goes_straight_to_ising(sense: str) -> None:
     assert compiled.report.passes[0]["pass"] == "bqm_to_ising"
     spins = np.random.default_rng(2).choice([-1.0, 1.0], size=(8, 12))
     sign = -1.0 if sense == "max" else 1.0
-    assert np.allclose(compiled.target.energies(spins), sign * bqm.energies((spins, list(compiled.variables))))
+    assert np.allclose(
+        compiled.target.energies(spins), sign * bqm.energies((spins, list(compiled.variables)))
+    )
 
 
 @pytest.mark.parametrize("seed", range(4))

@@ -5,10 +5,10 @@ from __future__ import annotations
 import dimod
 import numpy as np
 import pytest
+from tests.helpers import random_cqm
 
 from kakehashi.exceptions import ModelError
 from kakehashi.model.problem import Problem
-from tests.helpers import random_cqm
 
 
 def test_evaluate_reports_each_violation() -> None:
@@ -33,7 +33,10 @@ def test_evaluate_many_agrees_with_evaluate() -> None:
     problem = random_cqm(2)
     rng = np.random.default_rng(1)
     labels = problem.variables
-    points = np.array([[rng.integers(*map(int, problem.bounds(v))) if True else 0 for v in labels] for _ in range(30)], float)
+    points = np.array(
+        [[rng.integers(*map(int, problem.bounds(v))) if True else 0 for v in labels] for _ in range(30)],
+        float,
+    )
     objectives, worst = problem.evaluate_many(points, labels)
     for row, obj, w in zip(points, objectives, worst, strict=True):
         ev = problem.evaluate(dict(zip(labels, row, strict=True)))
@@ -56,7 +59,9 @@ def test_json_round_trip_preserves_the_model(seed: int) -> None:
 
 
 def test_bqm_round_trip_with_tuple_labels() -> None:
-    bqm = dimod.BinaryQuadraticModel({("a", 1): 1.0, ("b", 2): -2.0}, {(("a", 1), ("b", 2)): 3.0}, 0.5, "SPIN")
+    bqm = dimod.BinaryQuadraticModel(
+        {("a", 1): 1.0, ("b", 2): -2.0}, {(("a", 1), ("b", 2)): 3.0}, 0.5, "SPIN"
+    )
     again = Problem.from_json(Problem(bqm, name="t").to_json())
     assert again.is_bqm and again.model.vartype is dimod.SPIN
     assert again.model.is_equal(bqm)
@@ -67,7 +72,10 @@ def test_bqm_round_trip_with_tuple_labels() -> None:
     [
         ({"variables": [{"name": "x", "type": "BOOL"}]}, "variables[0].type"),
         ({"variables": [{"name": "x"}], "objective": {"linear": [["y", 1]]}}, "objective.linear[0]"),
-        ({"variables": [{"name": "x"}], "constraints": [{"linear": [["x", 1]], "sense": "<", "rhs": 1}]}, "constraints[0].sense"),
+        (
+            {"variables": [{"name": "x"}], "constraints": [{"linear": [["x", 1]], "sense": "<", "rhs": 1}]},
+            "constraints[0].sense",
+        ),
         ({"variables": [{"name": "x"}], "sense": "up"}, "sense"),
         ({"objective": {}}, "problem"),
     ],

@@ -163,7 +163,9 @@ def check_params(backend: str, caps: Capabilities, params: Mapping[str, Any]) ->
             continue
         if key not in caps.params:
             accepted = ", ".join(sorted(caps.params)) or "none"
-            raise BackendRejected(f"{backend}: unknown parameter {key!r}; accepted: {accepted} (and 'vendor')")
+            raise BackendRejected(
+                f"{backend}: unknown parameter {key!r}; accepted: {accepted} (and 'vendor')"
+            )
         spec = caps.params[key]
         allowed = spec.type if isinstance(spec.type, tuple) else (spec.type,)
         wrong_type = not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed)
@@ -179,7 +181,9 @@ def check_target(backend: str, caps: Capabilities, compiled: Compiled[Any]) -> N
     """Raise :class:`BackendRejected` if ``compiled`` is not a target kind or size ``caps`` accepts."""
     if compiled.kind not in caps.targets:
         accepted = ", ".join(t.value for t in caps.targets)
-        raise BackendRejected(f"{backend}: does not accept {compiled.kind.value} targets; accepted: {accepted}")
+        raise BackendRejected(
+            f"{backend}: does not accept {compiled.kind.value} targets; accepted: {accepted}"
+        )
     if caps.max_variables is not None and compiled.num_variables > caps.max_variables:
         raise BackendRejected(
             f"{backend}: {compiled.num_variables} variables exceed its limit of {caps.max_variables}"

@@ -31,7 +31,7 @@ def unregister(name: str) -> None:
     _cache.pop(name, None)
 
 
-def _entry_points() -> dict[str, Callable[[], Backend]]:
+def _entry_points() -> dict[str, Callable[[], Callable[[], Backend]]]:
     return {ep.name: ep.load for ep in entry_points(group=GROUP)}
 
 

@@ -49,7 +49,8 @@ def _parse_params(items: list[str]) -> dict[str, Any]:
 def solve(
     file: Annotated[Path, typer.Argument(help="LP, MPS, QUBO/Ising JSON, kakehashi JSON or Gset file.")],
     backend: Annotated[
-        list[str] | None, typer.Option("--backend", "-b", help="Backend name; repeat to race several; 'auto'.")
+        list[str] | None,
+        typer.Option("--backend", "-b", help="Backend name; repeat to race several; 'auto'."),
     ] = None,
     time_limit: Annotated[float, typer.Option("--time-limit", "-t", help="Seconds per backend.")] = 10.0,
     seed: Annotated[int | None, typer.Option(help="Random seed.")] = None,
@@ -70,7 +71,9 @@ def solve(
     if isinstance(choice, list) and params:
         params = {name: params for name in choice}
     with SolveProgress(err, f"solving {problem.name}") as progress:
-        result = kakehashi.solve(problem, choice, time_limit=time_limit, seed=seed, params=params, on_event=progress.on_event)
+        result = kakehashi.solve(
+            problem, choice, time_limit=time_limit, seed=seed, params=params, on_event=progress.on_event
+        )
     if as_json:
         out.print_json(result.to_json()) if sys.stdout.isatty() else print(result.to_json())
     else:
@@ -89,15 +92,32 @@ def backends(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")
             rows[name] = {"available": False, "reason": str(backend)}
             continue
         availability = backend.available()
-        rows[name] = {"available": availability.ok, "reason": availability.reason, **backend.capabilities().to_dict()}
+        rows[name] = {
+            "available": availability.ok,
+            "reason": availability.reason,
+            **backend.capabilities().to_dict(),
+        }
     if as_json:
         print(json.dumps(rows, indent=2))
         return
     table = Table(title="kakehashi backends")
-    for col in ("backend", "available", "targets", "hardware", "max vars", "proves opt.", "time limit", "seed", "reason"):
+    for col in (
+        "backend",
+        "available",
+        "targets",
+        "hardware",
+        "max vars",
+        "proves opt.",
+        "time limit",
+        "seed",
+        "reason",
+    ):
         table.add_column(col)
+
+    def yes(flag: object) -> str:
+        return "yes" if flag else "no"
+
     for name, row in rows.items():
-        yes = lambda flag: "yes" if flag else "no"  # noqa: E731
         table.add_row(
             name,
             yes(row["available"]),

@@ -26,7 +26,9 @@ def result_table(result: Result) -> Table:
     if result.violations:
         worst = sorted(result.violations.items(), key=lambda kv: -kv[1])[:5]
         table.add_row("violations", ", ".join(f"{k}={v:.3g}" for k, v in worst))
-    table.add_row("backend", f"{result.backend} ({result.provenance.hardware}, target {result.provenance.target})")
+    table.add_row(
+        "backend", f"{result.backend} ({result.provenance.hardware}, target {result.provenance.target})"
+    )
     t = result.timings
     table.add_row("time (s)", f"compile {t.compile:.3f}  solve {t.solve:.3f}  total {t.total:.3f}")
     if result.error:
@@ -45,7 +47,9 @@ def results_summary(rows: list[tuple[str, Result]]) -> Table:
     """Many results in one table (used by ``kakehashi demo``)."""
     table = Table(title="kakehashi results")
     for col in ("example", "backend", "status", "objective", "known optimum", "gap", "total s"):
-        table.add_column(col, justify="right" if col in ("objective", "known optimum", "gap", "total s") else "left")
+        table.add_column(
+            col, justify="right" if col in ("objective", "known optimum", "gap", "total s") else "left"
+        )
     for name, r in rows:
         table.add_row(
             name,

@@ -86,7 +86,11 @@ def to_bqm(
     """A minimisation BQM over binaries (penalties for constraints, encodings for integers)."""
     model = problem.model
     if isinstance(model, dimod.BinaryQuadraticModel):
-        bqm = model.copy() if model.vartype is dimod.BINARY else model.change_vartype(dimod.BINARY, inplace=False)
+        bqm = (
+            model.copy()
+            if model.vartype is dimod.BINARY
+            else model.change_vartype(dimod.BINARY, inplace=False)
+        )
         if problem.sense == "max":
             bqm.scale(-1.0)
         variables = tuple(bqm.variables)

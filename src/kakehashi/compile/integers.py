@@ -39,7 +39,7 @@ def coefficients(range_: int, encoding: Encoding = "log") -> list[int]:
         return []
     if encoding == "unary":
         return [1] * range_
-    k = int(math.floor(math.log2(range_))) + 1
+    k = math.floor(math.log2(range_)) + 1
     coefs = [2**i for i in range(k - 1)]
     coefs.append(range_ - (2 ** (k - 1) - 1))
     return coefs

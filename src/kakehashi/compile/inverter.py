@@ -80,7 +80,9 @@ class Inverter:
         return {
             "original": [encode_label(v) for v in self.original],
             "target": [encode_label(v) for v in self.target],
-            "entries": [[int(i), int(j), float(x)] for i, j, x in zip(coo.row, coo.col, coo.data, strict=True)],
+            "entries": [
+                [int(i), int(j), float(x)] for i, j, x in zip(coo.row, coo.col, coo.data, strict=True)
+            ],
             "offset": self.offset.tolist(),
             "integral": self.integral.tolist(),
         }

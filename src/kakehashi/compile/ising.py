@@ -19,7 +19,7 @@ def bqm_to_ising(bqm: dimod.BinaryQuadraticModel, order: Sequence[Hashable] | No
     spin = bqm.spin if bqm.vartype is dimod.BINARY else bqm
     variables = list(order) if order is not None else list(spin.variables)
     n = len(variables)
-    h, (irow, icol, qdata), offset = spin.to_numpy_vectors(variable_order=variables)
+    h, (irow, icol, qdata), offset = spin.to_numpy_vectors(variable_order=variables)  # type: ignore[misc]
     lo = np.minimum(irow, icol)
     hi = np.maximum(irow, icol)
     J = sp.csr_matrix((np.asarray(qdata, dtype=np.float64), (lo, hi)), shape=(n, n))

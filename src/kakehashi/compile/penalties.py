@@ -167,5 +167,9 @@ def select(wanted: list[Hashable], available: tuple[Hashable, ...]) -> Inverter:
         (np.ones(n), (np.arange(n), [index[v] for v in wanted])), shape=(n, len(available))
     )
     return Inverter(
-        original=tuple(wanted), target=available, matrix=matrix, offset=np.zeros(n), integral=np.zeros(n, bool)
+        original=tuple(wanted),
+        target=available,
+        matrix=matrix,
+        offset=np.zeros(n),
+        integral=np.zeros(n, bool),
     )

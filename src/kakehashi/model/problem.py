@@ -85,8 +85,8 @@ class Problem:
     def vartype(self, v: Hashable) -> dimod.Vartype:
         """The vartype of variable ``v``."""
         if isinstance(self.model, dimod.BinaryQuadraticModel):
-            return self.model.vartype
-        return self.model.vartype(v)
+            return self.model.vartype  # type: ignore[no-any-return]
+        return self.model.vartype(v)  # type: ignore[no-any-return]
 
     def bounds(self, v: Hashable) -> tuple[float, float]:
         """Lower and upper bound of ``v`` (binary: 0..1, spin: -1..1)."""
@@ -130,9 +130,7 @@ class Problem:
         """
         missing = [v for v in self.model.variables if v not in sample]
         if missing:
-            raise ModelError(
-                f"sample lacks {len(missing)} variable(s), e.g. {missing[:3]!r}", field="sample"
-            )
+            raise ModelError(f"sample lacks {len(missing)} variable(s), e.g. {missing[:3]!r}", field="sample")
         objective = self.objective_value(sample)
         violations: dict[str, float] = {}
         feasible = True
@@ -157,9 +155,7 @@ class Problem:
                     feasible = False
         return Evaluation(objective=objective, violations=violations, feasible=feasible)
 
-    def evaluate_many(
-        self, samples: np.ndarray, labels: Iterable[Hashable]
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def evaluate_many(self, samples: np.ndarray, labels: Iterable[Hashable]) -> tuple[np.ndarray, np.ndarray]:
         """Vectorised evaluation of many samples.
 
         Args:

@@ -95,7 +95,9 @@ def problem_to_dict(problem: Problem) -> dict[str, Any]:
     return out
 
 
-def _require(data: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where: str, source: str | None) -> Any:
+def _require(
+    data: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where: str, source: str | None
+) -> Any:
     if key not in data:
         raise ModelError(f"missing required field {key!r}", source=source, field=where)
     value = data[key]
@@ -201,9 +203,9 @@ def problem_from_dict(data: Mapping[str, Any], *, source: str | None = None) -> 
     for v, vt in vartypes.items():
         lo, hi = bounds.get(v, (None, None))
         if vt in (dimod.INTEGER, dimod.REAL):
-            cqm.add_variable(vt, v, lower_bound=lo, upper_bound=hi)
+            cqm.add_variable(vt, v, lower_bound=lo, upper_bound=hi)  # type: ignore[arg-type]
         else:
-            cqm.add_variable(vt, v)
+            cqm.add_variable(vt, v)  # type: ignore[arg-type]
     qm = dimod.QuadraticModel()
     for v, vt in vartypes.items():
         lo, hi = bounds.get(v, (0.0, 1.0))
@@ -225,7 +227,11 @@ def problem_from_dict(data: Mapping[str, Any], *, source: str | None = None) -> 
             lin, quad, off = _read_terms(c, where, known, source)
             csense = c.get("sense")
             if csense not in _SENSES:
-                raise ModelError(f"expected sense '<=', '>=' or '==', got {csense!r}", source=source, field=f"{where}.sense")
+                raise ModelError(
+                    f"expected sense '<=', '>=' or '==', got {csense!r}",
+                    source=source,
+                    field=f"{where}.sense",
+                )
             rhs = _number(c.get("rhs", 0.0), f"{where}.rhs", source) - off
             label = decode_label(c.get("name", f"c{i}"))
             if label in cqm.constraints:

@@ -1,0 +1,79 @@
+"""Kernels agree: dense vs sparse (numpy and numba), torch on CPU vs numpy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from kakehashi.backends.sb.anneal import anneal
+from kakehashi.backends.sb.arrays import IsingArrays
+from kakehashi.backends.sb.engine import NumpyOps
+from kakehashi.backends.sb.sb import simulated_bifurcation
+from kakehashi.backends.sb.spectrum import extreme_eigenvalues, goto_c0, stable_dt
+
+
+def test_anneal_dense_and_sparse_kernels_agree(make_ising: Any) -> None:
+    arrays = IsingArrays.from_ising(make_ising(120, 0.1, seed=9, integer=True))
+    assert arrays.integral
+    dense = anneal(arrays, num_replicas=3, num_sweeps=300, seed=4, kernel="dense")
+    sparse = anneal(arrays, num_replicas=3, num_sweeps=300, seed=4, kernel="sparse")
+    np.testing.assert_array_equal(dense.spins, sparse.spins)
+    np.testing.assert_allclose(dense.energies, sparse.energies)
+    np.testing.assert_allclose(dense.energies, arrays.energies(dense.spins))
+
+
+def test_anneal_float_couplings_use_exp_path(make_ising: Any) -> None:
+    arrays = IsingArrays.from_ising(make_ising(80, 0.2, seed=1))
+    res = anneal(arrays, num_replicas=2, num_sweeps=200, seed=0)
+    assert not res.info["table"]
+    np.testing.assert_allclose(res.energies, arrays.energies(res.spins))
+
+
+def test_numpy_dense_and_sparse_products_agree(make_ising: Any) -> None:
+    arrays = IsingArrays.from_ising(make_ising(100, 0.1, seed=2))
+    dense, sparse = NumpyOps(arrays, dense=True), NumpyOps(arrays, dense=False)
+    x = dense.uniform(100, 7, seed=1, scale=1.0)
+    np.testing.assert_allclose(dense.force(x), sparse.force(x), rtol=1e-5, atol=1e-5)
+    s = dense.sign(x)
+    np.testing.assert_allclose(dense.energies(s), arrays.energies(s.T) - arrays.offset, rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(dense.energies(s), sparse.energies(s), rtol=1e-5, atol=1e-4)
+
+
+def test_sb_dense_and_sparse_runs_agree(make_ising: Any) -> None:
+    arrays = IsingArrays.from_ising(make_ising(100, 0.1, seed=5, integer=True))
+    a = simulated_bifurcation(arrays, variant="discrete", num_agents=8, num_steps=100, seed=3,
+                              ops=NumpyOps(arrays, dense=True))
+    b = simulated_bifurcation(arrays, variant="discrete", num_agents=8, num_steps=100, seed=3,
+                              ops=NumpyOps(arrays, dense=False))
+    np.testing.assert_allclose(a.energies, b.energies)
+
+
+@pytest.mark.parametrize("dense", [True, False])
+@pytest.mark.parametrize("variant", ["ballistic", "discrete"])
+def test_torch_cpu_matches_numpy(dense: bool, variant: str, make_ising: Any) -> None:
+    pytest.importorskip("torch")
+    from kakehashi.backends.sb.torch_kernels import TorchOps
+
+    arrays = IsingArrays.from_ising(make_ising(90, 0.15, seed=6, integer=True))
+    t_ops, n_ops = TorchOps(arrays, "cpu", dense=dense), NumpyOps(arrays, dense=dense)
+    x = n_ops.uniform(90, 5, seed=2, scale=1.0)
+    np.testing.assert_allclose(t_ops.to_numpy(t_ops.force(t_ops.uniform(90, 5, seed=2, scale=1.0))),
+                               n_ops.force(x), rtol=1e-5, atol=1e-5)
+    kw: dict[str, Any] = {"variant": variant, "num_agents": 6, "num_steps": 60, "seed": 8, "polish": False}
+    rt = simulated_bifurcation(arrays, ops=t_ops, **kw)
+    rn = simulated_bifurcation(arrays, ops=n_ops, **kw)
+    assert rt.info["kernel"].startswith("torch")
+    np.testing.assert_allclose(np.sort(rt.energies), np.sort(rn.energies), atol=1e-6)
+
+
+def test_dt_from_spectrum_is_stable_and_c0_rule(make_positive_graph: Any) -> None:
+    arrays = IsingArrays.from_ising(make_positive_graph(300, 10, seed=1))
+    lo, hi = extreme_eigenvalues(arrays.Js)
+    w = np.linalg.eigvalsh(arrays.Js.toarray())
+    assert hi == pytest.approx(w[-1], rel=1e-2) and lo == pytest.approx(w[0], rel=1e-2)
+    c0 = goto_c0(arrays)
+    assert c0 == pytest.approx(0.5 / (np.sqrt(300) * arrays.Js.toarray().std()), rel=1e-6)
+    dt = stable_dt(1.0, c0, hi)
+    assert dt**2 * (1.0 + c0 * hi) < 4.0
