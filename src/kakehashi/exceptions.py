@@ -9,6 +9,7 @@
     │   ├── BackendUnavailable  missing extra, credentials or hardware (the reason says which)
     │   ├── BackendRejected     the backend refuses this input or these parameters
     │   └── BackendTimeout      the backend ran past its time limit without an answer
+    ├── DownloadError       a dataset download failed (HTTP error or checksum mismatch)
     ├── JobError            a platform job cannot be run, found or changed
     ├── QuotaError          a project's budget or quota would be exceeded
     └── AuthError           missing, unknown or revoked credentials
@@ -75,6 +76,10 @@ class BackendTimeout(BackendError):
     """The backend ran past its time limit without producing an answer."""
 
 
+class DownloadError(KakehashiError):
+    """A dataset download failed: HTTP error, corrupt stream or checksum mismatch."""
+
+
 class JobError(KakehashiError):
     """A platform job cannot be run, found or changed."""
 
@@ -95,6 +100,7 @@ EXIT_CODES: dict[type[KakehashiError], int] = {
     BackendRejected: 5,
     BackendTimeout: 6,
     BackendError: 7,
+    DownloadError: 11,
     JobError: 8,
     QuotaError: 9,
     AuthError: 10,

@@ -2,7 +2,7 @@
 
 Exit codes: 0 success; 1 other kakehashi error; 2 bad input (ModelError, or a usage
 error); 3 CompileError; 4 BackendUnavailable; 5 BackendRejected; 6 BackendTimeout;
-7 other BackendError; 8 JobError; 9 QuotaError; 10 AuthError; 130 interrupted.
+7 other BackendError; 8 JobError; 9 QuotaError; 10 AuthError; 11 DownloadError; 130 interrupted.
 """
 
 from __future__ import annotations
