@@ -1,0 +1,94 @@
+"""Baselines as kakehashi backends, the QUBO route against brute force, the hybrid route."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pytest
+
+from kakehashi.apps.routing import (
+    RoutingInstance,
+    read_routing,
+    solve_routing,
+    to_problem,
+    tour_from_positions,
+    tsp_qubo_problem,
+)
+
+
+def test_berlin52_lkh_finds_7542(data_dir: Path) -> None:
+    inst = read_routing(data_dir / "tsplib" / "berlin52.tsp")
+    sol = solve_routing(inst, "lkh", time_limit=2, seed=1)
+    assert sol.validation is not None and sol.validation.ok
+    assert sol.total_cost == 7542
+
+
+def test_pyvrp_matches_a_known_optimum(data_dir: Path) -> None:
+    inst = read_routing(data_dir / "cvrplib" / "A" / "A-n32-k5.vrp")
+    sol = solve_routing(inst, "pyvrp", time_limit=3, seed=1)
+    assert sol.validation is not None and sol.validation.ok
+    assert sol.total_cost == 784
+    assert len(sol.routes) <= 5
+
+
+def test_ortools_routing_gives_a_valid_answer(data_dir: Path) -> None:
+    inst = read_routing(data_dir / "cvrplib" / "A" / "A-n32-k5.vrp")
+    sol = solve_routing(inst, "ortools-routing", time_limit=2)
+    assert sol.validation is not None and sol.validation.ok
+    assert 784 <= sol.total_cost <= 784 * 1.10
+
+
+def test_edge_problem_evaluates_the_route_length(data_dir: Path) -> None:
+    import kakehashi
+
+    inst = read_routing(data_dir / "cvrplib" / "A" / "A-n32-k5.vrp")
+    result = kakehashi.solve(to_problem(inst), "pyvrp", time_limit=2, seed=3)
+    assert result.feasible
+    from kakehashi.apps.routing import interpret
+
+    assert interpret(result, inst).total_cost == result.objective
+
+
+def _five_cities() -> RoutingInstance:
+    coords = [(0.0, 0.0), (4.0, 1.0), (7.0, 5.0), (2.0, 8.0), (-3.0, 4.0)]
+    return RoutingInstance(name="five", kind="tsp", coords=coords)
+
+
+def test_position_qubo_brute_force() -> None:
+    inst = _five_cities()
+    d = inst.distances
+    best = min(sum(d[a, b] for a, b in zip((0, *p), (*p, 0), strict=True))
+               for p in itertools.permutations(range(1, 5)))
+    problem = tsp_qubo_problem(inst)
+    # the QUBO objective of every feasible assignment equals the tour length
+    for p in itertools.permutations(range(1, 5)):
+        sample = {v: 0 for v in problem.variables}
+        for t, c in enumerate(p):
+            sample[("p", c, t)] = 1
+        ev = problem.evaluate(sample)
+        assert ev.feasible
+        assert ev.objective == sum(d[a, b] for a, b in zip((0, *p), (*p, 0), strict=True))
+        assert tour_from_positions(5, sample) == list(p)
+    sol = solve_routing(inst, "tabu", time_limit=2, seed=5)
+    assert sol.validation is not None and sol.validation.ok
+    assert sol.total_cost == best
+
+
+@pytest.mark.parametrize("backend", ["tabu"])
+def test_hybrid_route_is_valid(data_dir: Path, backend: str) -> None:
+    inst = read_routing(data_dir / "cvrplib" / "A" / "A-n32-k5.vrp")
+    sol = solve_routing(inst, backend, time_limit=3, seed=2)
+    assert sol.validation is not None and sol.validation.ok, sol.validation
+    assert sol.info["qubo_routes"] >= 1
+    assert sol.total_cost >= 784
+
+
+def test_route_plot(tmp_path: Path) -> None:
+    from kakehashi.apps.routing.plot import plot_routes
+
+    inst = _five_cities()
+    sol = solve_routing(inst, "lkh", time_limit=1)
+    png = plot_routes(inst, sol, tmp_path / "r.png")
+    html = plot_routes(inst, sol, tmp_path / "r.html")
+    assert png.read_bytes()[:4] == b"\x89PNG" and "<svg" in html.read_text()
