@@ -31,7 +31,8 @@ def all_positive_graph(n: int, degree: int, seed: int) -> IsingModel:
     m = n * degree // 2
     edges = rng.integers(0, n, size=(3 * m, 2))
     edges = edges[edges[:, 0] != edges[:, 1]]
-    edges = np.unique(np.sort(edges, axis=1), axis=0)[:m]
+    edges = np.unique(np.sort(edges, axis=1), axis=0)
+    edges = edges[rng.permutation(len(edges))[:m]]
     return cut_weights_to_ising(n, edges, np.ones(len(edges)))
 
 

@@ -1,0 +1,1 @@
+"""Annealing-type heuristics on BQM targets (dwave-samplers: simulated annealing, tabu, descent)."""

@@ -1,0 +1,304 @@
+"""dwave-samplers heuristics on BQM targets: simulated annealing, tabu search, steepest descent.
+
+``dwave.samplers`` is imported inside :meth:`solve` only, so that loading the entry point never
+fails. Samples come back in ``compiled.variables`` column order with their energies and
+occurrence counts (identical reads are aggregated).
+
+Time limits: tabu search takes a per-read timeout natively. Simulated annealing and steepest
+descent do not, so they run in batches of reads, each batch seeded from the run's seed by a
+``numpy.random.SeedSequence``; between reads an interrupt checks the clock. Batch ``i`` holds
+``min(16 · 2^i, 4096)`` reads whatever the clock says, so a run that is not cut short by the
+time limit is a deterministic function of the seed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, ClassVar
+
+import numpy as np
+
+from kakehashi.backends.base import (
+    Availability,
+    BackendOutput,
+    Capabilities,
+    HardwareKind,
+    Param,
+    Termination,
+    check_params,
+    check_target,
+)
+from kakehashi.compile.targets import Compiled, TargetKind
+from kakehashi.exceptions import BackendRejected
+
+INSTALL_HINT = "dwave-samplers is missing: pip install 'dwave-samplers>=1.4'"
+#: Reads of the first batch; later batches double up to MAX_BATCH.
+FIRST_BATCH = 16
+MAX_BATCH = 4096
+#: Reads when neither num_reads nor a time limit is given.
+DEFAULT_READS = 16
+#: Distinct samples returned at most (the lowest-energy ones); reads beyond are counted in info.
+MAX_RETURNED = 1000
+#: Fraction of the time limit handed to the sampler; the rest covers set-up and aggregation.
+TIME_SHARE = 0.9
+
+
+def batch_sizes(total: int | None) -> Iterator[int]:
+    """Batch sizes 16, 32, 64, ... (capped at 4096) adding up to ``total`` (forever if None)."""
+    done, size = 0, FIRST_BATCH
+    while total is None or done < total:
+        step = size if total is None else min(size, total - done)
+        yield step
+        done += step
+        size = min(2 * size, MAX_BATCH)
+
+
+def _all_biases_zero(bqm: Any) -> bool:
+    """Whether a BQM has no non-zero linear or quadratic bias (a flat energy landscape)."""
+    ldata, (_, _, qdata), _ = bqm.to_numpy_vectors()
+    return not (np.any(ldata) or np.any(qdata))
+
+
+class _DwaveBackend:
+    """Shared plumbing: target checks, sampleset → BackendOutput in ``compiled.variables`` order."""
+
+    name = ""
+    params: ClassVar[dict[str, Param]] = {}
+    honours_seed = True
+
+    def capabilities(self) -> Capabilities:
+        return Capabilities(
+            targets=(TargetKind.BQM,),
+            hardware=HardwareKind.CPU,
+            proves_optimality=False,
+            honours_time_limit=True,
+            honours_seed=self.honours_seed,
+            params=self.params,
+        )
+
+    def available(self) -> Availability:
+        try:
+            import dwave.samplers  # noqa: F401
+        except ImportError:
+            return Availability.no(INSTALL_HINT)
+        return Availability.yes()
+
+    def solve(
+        self,
+        compiled: Compiled[Any],
+        *,
+        time_limit: float | None,
+        seed: int | None,
+        params: Mapping[str, Any],
+    ) -> BackendOutput:
+        """Sample the BQM target; ``time_limit`` in seconds, ``seed`` any int (None: fresh entropy)."""
+        import dimod
+
+        caps = self.capabilities()
+        check_target(self.name, caps, compiled)
+        opts = check_params(self.name, caps, params)
+        if time_limit is not None and time_limit <= 0:
+            raise BackendRejected(f"{self.name}: time_limit must be positive, got {time_limit}")
+        bqm = compiled.target
+        if not isinstance(bqm, dimod.BinaryQuadraticModel):
+            raise BackendRejected(
+                f"{self.name}: expected a dimod BinaryQuadraticModel, got {type(bqm).__name__}"
+            )
+        if bqm.vartype is not dimod.BINARY:
+            bqm = bqm.change_vartype(dimod.BINARY, inplace=False)
+        start = time.perf_counter()
+        deadline = None if time_limit is None else start + TIME_SHARE * float(time_limit)
+        try:
+            sampleset, reads, cut_short = self._sample(bqm, opts, deadline, time_limit, seed)
+        except (ValueError, TypeError) as exc:
+            raise BackendRejected(f"{self.name}: dwave-samplers refused the parameters: {exc}") from exc
+        record = sampleset.record
+        columns = [sampleset.variables.index(v) for v in compiled.variables]
+        order = np.argsort(record.energy, kind="stable")
+        samples = np.asarray(record.sample[order][:, columns], dtype=np.float64)
+        return BackendOutput(
+            samples=samples,
+            termination=Termination.TIME_LIMIT if cut_short else Termination.COMPLETED,
+            solve_seconds=time.perf_counter() - start,
+            energies=np.asarray(record.energy[order], dtype=np.float64),
+            num_occurrences=np.asarray(record.num_occurrences[order], dtype=np.int64),
+            info={"num_reads": reads, "distinct_samples_returned": len(record)},
+        )
+
+    def _sample(
+        self,
+        bqm: Any,
+        opts: Mapping[str, Any],
+        deadline: float | None,
+        time_limit: float | None,
+        seed: int | None,
+    ) -> tuple[Any, int, bool]:
+        """Return (aggregated SampleSet, reads taken, whether the clock cut the reads short)."""
+        raise NotImplementedError
+
+    @staticmethod
+    def _batched(
+        run: Callable[[int, int, Callable[[], bool] | None], Any],
+        num_reads: int | None,
+        deadline: float | None,
+        seed: int | None,
+    ) -> tuple[Any, int, bool]:
+        """Run batches of reads until ``num_reads`` are done or the deadline passes (one read at least).
+
+        ``run(reads, batch_seed, interrupt)`` samples one batch. Without a deadline, ``num_reads``
+        (default :data:`DEFAULT_READS`) reads are taken; with one and no ``num_reads``, batches
+        continue until the time is spent. Identical samples are aggregated after each batch and
+        only the :data:`MAX_RETURNED` lowest-energy distinct samples are kept.
+        """
+        import dimod
+
+        if num_reads is not None and num_reads < 1:
+            raise BackendRejected(f"num_reads must be at least 1, got {num_reads}")
+        total = num_reads if (num_reads is not None or deadline is not None) else DEFAULT_READS
+        seeds = np.random.SeedSequence(seed)
+
+        def interrupt() -> bool:
+            return deadline is not None and time.perf_counter() >= deadline
+
+        kept: Any = None
+        done = 0
+        for reads in batch_sizes(total):
+            if kept is not None and interrupt():
+                break
+            batch_seed = int(seeds.spawn(1)[0].generate_state(1)[0]) >> 1  # SA wants seeds below 2^31
+            ss = run(reads, batch_seed, interrupt if deadline is not None else None)
+            done += len(ss)
+            merged = ss if kept is None else dimod.concatenate((kept, ss))
+            kept = merged.aggregate().truncate(MAX_RETURNED, sorted_by="energy")
+        cut_short = total is not None and done < total
+        return kept, done, cut_short
+
+
+class SimulatedAnnealingBackend(_DwaveBackend):
+    """Simulated annealing (dwave-samplers); with a time limit it keeps annealing until it is spent."""
+
+    name = "sa"
+    params: ClassVar[dict[str, Param]] = {
+        "num_reads": Param(
+            (int, type(None)),
+            None,
+            "reads to take (None: as many as the time limit allows, or 16 without a time limit)",
+        ),
+        "num_sweeps": Param((int, type(None)), None, "sweeps per read (None: dwave-samplers' default, 1000)"),
+        "beta_range": Param(
+            (list, tuple, type(None)), None, "[hot, cold] inverse temperatures (None: from the BQM)"
+        ),
+        "beta_schedule_type": Param(str, "geometric", "'linear', 'geometric' or 'custom'"),
+        "num_sweeps_per_beta": Param(int, 1, "sweeps at each inverse temperature"),
+    }
+
+    def _sample(
+        self,
+        bqm: Any,
+        opts: Mapping[str, Any],
+        deadline: float | None,
+        time_limit: float | None,
+        seed: int | None,
+    ) -> tuple[Any, int, bool]:
+        from dwave.samplers import SimulatedAnnealingSampler
+
+        sampler = SimulatedAnnealingSampler()
+        kwargs: dict[str, Any] = {
+            "beta_schedule_type": opts["beta_schedule_type"],
+            "num_sweeps_per_beta": opts["num_sweeps_per_beta"],
+            **opts.get("vendor", {}),
+        }
+        if opts["num_sweeps"] is not None:
+            kwargs["num_sweeps"] = opts["num_sweeps"]
+        if opts["beta_range"] is not None:
+            kwargs["beta_range"] = list(opts["beta_range"])
+        elif _all_biases_zero(bqm):
+            # Every state has the same energy; dwave-samplers would warn and pick this range itself.
+            kwargs["beta_range"] = [0.1, 1.0]
+
+        def run(reads: int, batch_seed: int, interrupt: Callable[[], bool] | None) -> Any:
+            return sampler.sample(
+                bqm, num_reads=reads, seed=batch_seed, interrupt_function=interrupt, **kwargs
+            )
+
+        return self._batched(run, opts["num_reads"], deadline, seed)
+
+
+class SteepestDescentBackend(_DwaveBackend):
+    """Steepest descent from random states (dwave-samplers); fast local minima."""
+
+    name = "steepest"
+    params: ClassVar[dict[str, Param]] = {
+        "num_reads": Param(int, 16, "random starting states, each descended to a local minimum"),
+    }
+
+    def _sample(
+        self,
+        bqm: Any,
+        opts: Mapping[str, Any],
+        deadline: float | None,
+        time_limit: float | None,
+        seed: int | None,
+    ) -> tuple[Any, int, bool]:
+        from dwave.samplers import SteepestDescentSolver
+
+        solver = SteepestDescentSolver()
+        vendor = dict(opts.get("vendor", {}))
+
+        def run(reads: int, batch_seed: int, interrupt: Callable[[], bool] | None) -> Any:
+            return solver.sample(bqm, num_reads=reads, seed=batch_seed, **vendor)
+
+        return self._batched(run, int(opts["num_reads"]), deadline, seed)
+
+
+class TabuBackend(_DwaveBackend):
+    """Tabu search (dwave-samplers); the time limit is shared out as a per-read timeout.
+
+    Tabu search stops on the clock, so two runs with the same seed may differ on hard
+    instances: it does not promise reproducible samples.
+    """
+
+    name = "tabu"
+    honours_seed = False
+    params: ClassVar[dict[str, Param]] = {
+        "num_reads": Param(int, 1, "independent tabu searches, run one after another"),
+        "tenure": Param((int, type(None)), None, "tabu tenure (None: min(20, variables / 4))"),
+        "timeout": Param(
+            (int, type(None)),
+            None,
+            "per-read time in milliseconds (None: the time limit shared between reads, or 20 ms)",
+        ),
+    }
+
+    def _sample(
+        self,
+        bqm: Any,
+        opts: Mapping[str, Any],
+        deadline: float | None,
+        time_limit: float | None,
+        seed: int | None,
+    ) -> tuple[Any, int, bool]:
+        from dwave.samplers import TabuSampler
+
+        num_reads = int(opts["num_reads"])
+        if num_reads < 1:
+            raise BackendRejected(f"{self.name}: num_reads must be at least 1")
+        timeout = opts["timeout"]
+        if timeout is None:
+            timeout = (
+                20 if time_limit is None else max(1, int(1000 * TIME_SHARE * time_limit / num_reads) - 5)
+            )
+        elif time_limit is not None:
+            timeout = min(int(timeout), max(1, int(1000 * TIME_SHARE * time_limit / num_reads) - 5))
+        kwargs: dict[str, Any] = {"timeout": int(timeout), **opts.get("vendor", {})}
+        if opts["tenure"] is not None:
+            kwargs["tenure"] = opts["tenure"]
+        batch_seed = int(np.random.SeedSequence(seed).generate_state(1)[0]) >> 1
+        if bqm.num_variables == 0:
+            import dimod
+
+            ss = dimod.SampleSet.from_samples_bqm((np.zeros((num_reads, 0)), []), bqm)
+        else:
+            ss = TabuSampler().sample(bqm, num_reads=num_reads, seed=batch_seed, **kwargs)
+        return ss.aggregate().truncate(MAX_RETURNED, sorted_by="energy"), num_reads, False

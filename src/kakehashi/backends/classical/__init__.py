@@ -1,0 +1,1 @@
+"""Classical solvers: HiGHS, SCIP and exhaustive search; they prove optimality."""

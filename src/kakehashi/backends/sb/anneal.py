@@ -1,0 +1,201 @@
+"""Simulated annealing over many replicas, compiled with numba, with a 1-flip descent polish.
+
+The schedule is geometric in β from ``beta_range[0]`` (hot) to ``beta_range[1]`` (cold), one
+Metropolis sweep per β. Replicas run in parallel on all cores (numba ``prange``), each with its
+own random stream derived from the seed, so the same seed gives the same samples. The run is cut
+into chunks of sweeps; between chunks the driver checks the time limit and the target energy and
+stops early, returning the best state every replica has seen. Every returned state is polished by
+greedy single-flip descent.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from kakehashi.backends.sb import kernels
+from kakehashi.backends.sb.arrays import IsingArrays
+
+#: Largest integer |dE| a lookup table is built for; beyond it the kernels call exp().
+_MAX_TABLE = 4096
+
+
+@dataclass
+class EngineResult:
+    """What an engine run produced.
+
+    Attributes:
+        spins: (replicas, n) int8 spins, the best state each replica found (polished).
+        energies: (replicas,) exact float64 energies including the offset.
+        seconds: wall time of the run (seconds).
+        reached_target: a replica reached the requested target energy.
+        timed_out: the time limit stopped the run before its schedule ended.
+        time_to_target: seconds from the start until the target was first seen (None if never).
+        info: details (sweeps or steps done, schedule, kernel).
+    """
+
+    spins: np.ndarray
+    energies: np.ndarray
+    seconds: float
+    reached_target: bool = False
+    timed_out: bool = False
+    time_to_target: float | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+def default_beta_range(arrays: IsingArrays) -> tuple[float, float]:
+    """(hot, cold) inverse temperatures from the coefficients (1/energy units).
+
+    Hot: the typical largest flip, 2·max field, is taken with probability about ½ at a scale
+    set by the root-mean-square field; cold: the smallest flip 2·min|coefficient| is taken with
+    probability about 1/(10·n)... tuned on Gset and dense ±1 graphs (see benchmarks/maxcut.py).
+    """
+    n = max(arrays.n, 2)
+    rows = np.asarray(arrays.Js.multiply(arrays.Js).sum(axis=1)).ravel() + arrays.h**2
+    rms_field = float(np.sqrt(rows.mean())) if rows.size else 1.0
+    hot = math.log(2.0) / (2.0 * max(rms_field, 1e-12))
+    cold = math.log(10.0 * n) / (2.0 * arrays.min_coupling())
+    return hot, max(cold, hot * 1.01)
+
+
+def _betas(hot: float, cold: float, sweeps: int, k0: int, k1: int) -> np.ndarray:
+    """β of sweeps k0..k1-1 of a geometric schedule from ``hot`` to ``cold`` over ``sweeps``."""
+    k = np.arange(k0, k1, dtype=np.float64)
+    if sweeps == 1:
+        return np.full(k.shape, cold)
+    return np.asarray(hot * (cold / hot) ** (k / (sweeps - 1)))
+
+
+def _table(betas: np.ndarray, arrays: IsingArrays) -> np.ndarray:
+    """exp(-β·d) for the integer energy changes d = 0..ceil(2·max field)+1, one row per β."""
+    dmax = math.ceil(2.0 * arrays.max_field()) + 1
+    d = np.arange(dmax + 1, dtype=np.float64)
+    return np.exp(-np.outer(betas, d))
+
+
+def anneal(
+    arrays: IsingArrays,
+    *,
+    num_replicas: int = 16,
+    num_sweeps: int = 1000,
+    beta_range: tuple[float, float] | None = None,
+    seed: int | None = None,
+    time_limit: float | None = None,
+    target: float | None = None,
+    restarts: bool = False,
+    chunk_sweeps: int = 64,
+    polish: bool = True,
+    kernel: str | None = None,
+) -> EngineResult:
+    """Anneal ``num_replicas`` replicas for ``num_sweeps`` sweeps each.
+
+    Args:
+        arrays: the Ising model.
+        num_replicas: independent replicas (run in parallel on all cores).
+        num_sweeps: Metropolis sweeps per replica (one per β of the geometric schedule).
+        beta_range: (hot, cold) inverse temperatures; default :func:`default_beta_range`.
+        seed: random seed (None: drawn from the OS).
+        time_limit: wall-clock budget in seconds; the best states so far are returned.
+        target: stop as soon as a replica reaches this energy (including the offset).
+        restarts: when the schedule ends without reaching ``target``, start new replicas
+            (fresh streams) until the target or the time limit; needs a target or time limit.
+        chunk_sweeps: sweeps between time/target checks.
+        polish: run the 1-flip descent on every returned state.
+        kernel: "dense" or "sparse" to force a kernel; default by density.
+    """
+    start = time.perf_counter()
+    n = arrays.n
+    R = max(1, int(num_replicas))
+    if seed is None:
+        seed = int(np.random.SeedSequence().generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
+    hot, cold = beta_range if beta_range is not None else default_beta_range(arrays)
+    sweeps = max(1, int(num_sweeps))
+    use_table = arrays.integral and math.ceil(2.0 * arrays.max_field()) + 1 <= _MAX_TABLE
+    no_table = np.zeros((1, 1))
+    dense = arrays.is_dense if kernel is None else kernel == "dense"
+    if dense:
+        J = arrays.dense(np.float32)
+        fdtype: Any = np.float32
+    else:
+        J = np.zeros((0, 0), dtype=np.float32)
+        fdtype = np.float64
+    indptr, indices, data = arrays.Js.indptr, arrays.Js.indices, arrays.Js.data
+    target_raw = -np.inf if target is None else float(target) - arrays.offset + 1e-7
+    deadline = None if time_limit is None else start + float(time_limit)
+    rng = kernels.seed_streams(int(seed) & 0x7FFFFFFFFFFFFFFF, R)
+
+    best_overall_s = np.zeros((0, n), dtype=np.int8)
+    best_overall_e = np.zeros(0)
+    rounds = 0
+    total_sweeps = 0
+    timed_out = False
+    ttt: float | None = None
+    stop = np.zeros(1, dtype=np.int64)
+    while True:
+        rounds += 1
+        s = kernels.random_spins(rng, n)
+        f = np.empty((R, n), dtype=fdtype)
+        energy = np.empty(R)
+        if dense:
+            kernels.fields_dense(J, arrays.h.astype(fdtype), s, f, energy)
+        else:
+            kernels.fields_sparse(indptr, indices, data, arrays.h, s, f, energy)
+        best_s = s.copy()
+        best_e = energy.copy()
+        for k0 in range(0, sweeps, chunk_sweeps):
+            k1 = min(sweeps, k0 + chunk_sweeps)
+            b = _betas(hot, cold, sweeps, k0, k1)
+            t = _table(b, arrays) if use_table else no_table
+            if dense:
+                kernels.anneal_dense(J, b, t, use_table, s, f, energy, best_s, best_e, rng, target_raw, stop)
+            else:
+                kernels.anneal_sparse(indptr, indices, data, b, t, use_table, s, f, energy, best_s, best_e,
+                                      rng, target_raw, stop)
+            total_sweeps += (k1 - k0) * R
+            now = time.perf_counter()
+            if stop[0]:
+                ttt = now - start
+                break
+            if deadline is not None and now >= deadline:
+                timed_out = True
+                break
+        if polish:
+            fb = np.empty((R, n), dtype=fdtype)
+            eb = np.empty(R)
+            if dense:
+                kernels.fields_dense(J, arrays.h.astype(fdtype), best_s, fb, eb)
+                kernels.descend_dense(J, best_s, fb, eb)
+            else:
+                kernels.fields_sparse(indptr, indices, data, arrays.h, best_s, fb, eb)
+                kernels.descend_sparse(indptr, indices, data, best_s, fb, eb)
+        exact = arrays.energies(best_s)
+        best_overall_s = np.concatenate([best_overall_s, best_s])
+        best_overall_e = np.concatenate([best_overall_e, exact])
+        if ttt is None and target is not None and exact.min() <= float(target) + 1e-7:
+            ttt = time.perf_counter() - start
+        if ttt is not None or timed_out or not restarts:
+            break
+        if deadline is None and target is None:
+            break
+        if deadline is not None and time.perf_counter() >= deadline:
+            timed_out = True
+            break
+        if best_overall_e.shape[0] > 4 * R:  # keep the best 2R states only
+            keep = np.argsort(best_overall_e, kind="stable")[: 2 * R]
+            best_overall_s, best_overall_e = best_overall_s[keep], best_overall_e[keep]
+    order = np.argsort(best_overall_e, kind="stable")[:R]
+    return EngineResult(
+        spins=best_overall_s[order],
+        energies=best_overall_e[order],
+        seconds=time.perf_counter() - start,
+        reached_target=ttt is not None,
+        timed_out=timed_out,
+        time_to_target=ttt,
+        info={"engine": "anneal", "kernel": "dense" if dense else "sparse", "table": use_table,
+              "sweeps": total_sweeps, "rounds": rounds, "beta_range": [float(hot), float(cold)],
+              "seed": int(seed)},
+    )

@@ -1,0 +1,162 @@
+"""kakehashi's own Ising engine as backends: ``sb`` (simulated bifurcation) and ``anneal``.
+
+Both accept an Ising target (``TargetKind.ISING``) or a BINARY BQM (``TargetKind.BQM``) and
+return samples in ``compiled.variables`` order: spins ±1 for Ising targets, 0/1 for BQM targets,
+with their exact energies, best first.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from kakehashi.backends.base import (
+    Availability,
+    BackendOutput,
+    Capabilities,
+    HardwareKind,
+    Param,
+    Termination,
+    check_params,
+    check_target,
+)
+from kakehashi.backends.sb.anneal import EngineResult, anneal
+from kakehashi.backends.sb.arrays import IsingArrays
+from kakehashi.compile.targets import Compiled, IsingModel, TargetKind
+from kakehashi.exceptions import BackendRejected, BackendUnavailable
+
+_TARGETS = (TargetKind.ISING, TargetKind.BQM)
+
+
+def _arrays(name: str, compiled: Compiled[Any]) -> IsingArrays:
+    if compiled.kind == TargetKind.ISING:
+        if not isinstance(compiled.target, IsingModel):
+            raise BackendRejected(f"{name}: an Ising target must be an IsingModel")
+        return IsingArrays.from_ising(compiled.target)
+    return IsingArrays.from_bqm(compiled.target, tuple(compiled.variables))
+
+
+def _output(compiled: Compiled[Any], result: EngineResult) -> BackendOutput:
+    spins = result.spins.astype(np.float64)
+    samples = (spins + 1.0) / 2.0 if compiled.kind == TargetKind.BQM else spins
+    termination = Termination.TIME_LIMIT if result.timed_out else Termination.COMPLETED
+    info = dict(result.info)
+    info["reached_target"] = result.reached_target
+    info["time_to_target_s"] = result.time_to_target
+    return BackendOutput(samples=samples, termination=termination, solve_seconds=result.seconds,
+                         energies=result.energies.copy(), info=info)
+
+
+class AnnealBackend:
+    """Numba simulated annealing over many replicas on all cores, polished by 1-flip descent."""
+
+    name = "anneal"
+
+    def capabilities(self) -> Capabilities:
+        return Capabilities(
+            targets=_TARGETS,
+            hardware=HardwareKind.CPU,
+            params={
+                "num_replicas": Param(int, 2 * (os.cpu_count() or 1),
+                                      "independent replicas, run in parallel on all cores"),
+                "num_sweeps": Param(int, 1000, "Metropolis sweeps per replica (geometric β schedule)"),
+                "beta_range": Param((tuple, list), None, "(hot, cold) inverse temperatures, 1/energy"),
+                "target_energy": Param((int, float), None, "stop when a replica reaches this energy"),
+                "restarts": Param(bool, False,
+                                  "restart with fresh replicas until the target or the time limit"),
+                "polish": Param(bool, True, "1-flip greedy descent on every returned state"),
+            },
+        )
+
+    def available(self) -> Availability:
+        return Availability.yes()
+
+    def solve(self, compiled: Compiled[Any], *, time_limit: float | None, seed: int | None,
+              params: Mapping[str, Any]) -> BackendOutput:
+        caps = self.capabilities()
+        check_target(self.name, caps, compiled)
+        p = check_params(self.name, caps, params)
+        arrays = _arrays(self.name, compiled)
+        beta = p["beta_range"]
+        if beta is not None and (len(beta) != 2 or not 0 < float(beta[0]) <= float(beta[1])):
+            raise BackendRejected(f"{self.name}: beta_range must be (hot, cold) with 0 < hot <= cold")
+        if p["num_replicas"] < 1 or p["num_sweeps"] < 1:
+            raise BackendRejected(f"{self.name}: num_replicas and num_sweeps must be positive")
+        result = anneal(
+            arrays, num_replicas=p["num_replicas"], num_sweeps=p["num_sweeps"],
+            beta_range=None if beta is None else (float(beta[0]), float(beta[1])),
+            seed=seed, time_limit=time_limit, target=p["target_energy"], restarts=p["restarts"],
+            polish=p["polish"],
+        )
+        return _output(compiled, result)
+
+
+class SimulatedBifurcationBackend:
+    """Simulated bifurcation (ballistic/discrete, optionally heated); numpy or torch (GPU)."""
+
+    name = "sb"
+
+    def capabilities(self) -> Capabilities:
+        return Capabilities(
+            targets=_TARGETS,
+            hardware=HardwareKind.CPU,
+            params={
+                "variant": Param(str, "discrete", "'ballistic' (bSB) or 'discrete' (dSB)"),
+                "heated": Param(bool, False, "add the heating term (HbSB/HdSB)"),
+                "num_agents": Param(int, 64, "agents (replicas) advanced by one matrix product per step"),
+                "num_steps": Param(int, 1000, "time steps"),
+                "dt": Param(float, None, "step size; default from the coupling spectrum"),
+                "c0": Param(float, None, "coupling scale; default 0.5/(sqrt(n)·std(J))"),
+                "target_energy": Param((int, float), None, "stop when an agent reaches this energy"),
+                "patience": Param(int, 8, "stop after this many checks without improvement (None: never)"),
+                "device": Param(str, "auto", "'auto' (torch+CUDA if present, else numpy), 'numpy', "
+                                "'cpu' (torch on CPU) or 'cuda'"),
+            },
+        )
+
+    def available(self) -> Availability:
+        return Availability.yes()
+
+    def solve(self, compiled: Compiled[Any], *, time_limit: float | None, seed: int | None,
+              params: Mapping[str, Any]) -> BackendOutput:
+        from kakehashi.backends.sb.sb import simulated_bifurcation
+
+        caps = self.capabilities()
+        check_target(self.name, caps, compiled)
+        p = check_params(self.name, caps, params)
+        arrays = _arrays(self.name, compiled)
+        if p["num_agents"] < 1 or p["num_steps"] < 1:
+            raise BackendRejected(f"{self.name}: num_agents and num_steps must be positive")
+        result = simulated_bifurcation(
+            arrays, variant=p["variant"], heated=p["heated"], num_agents=p["num_agents"],
+            num_steps=p["num_steps"], dt=p["dt"], c0=p["c0"], seed=seed, time_limit=time_limit,
+            target=p["target_energy"], patience=p["patience"], ops=_ops(self.name, arrays, p["device"]),
+        )
+        return _output(compiled, result)
+
+
+def _ops(name: str, arrays: IsingArrays, device: str) -> Any:
+    from kakehashi.backends.sb.engine import NumpyOps
+    from kakehashi.backends.sb.torch_kernels import TorchOps, torch_available
+
+    if device == "numpy":
+        return NumpyOps(arrays)
+    if device == "auto":
+        if torch_available():
+            import torch
+
+            if torch.cuda.is_available():
+                return TorchOps(arrays, "cuda")
+        return NumpyOps(arrays)
+    if device not in ("cpu", "cuda"):
+        raise BackendRejected(f"{name}: device must be 'auto', 'numpy', 'cpu' or 'cuda', got {device!r}")
+    if not torch_available():
+        raise BackendUnavailable(f"{name}: device {device!r} needs torch: pip install 'kakehashi[gpu]'")
+    import torch
+
+    if device == "cuda" and not torch.cuda.is_available():
+        raise BackendUnavailable(f"{name}: no CUDA device visible to torch")
+    return TorchOps(arrays, device)
