@@ -1,0 +1,211 @@
+"""``AsyncClient``: the asyncio SDK for the kakehashi service (httpx); mirrors ``Client``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from kakehashi.client._common import Job, connection_error, job_failure, raise_for_problem, submit_request
+from kakehashi.client.sync import LONG_POLL_SECONDS
+from kakehashi.exceptions import JobError
+from kakehashi.model.problem import Problem
+from kakehashi.result import Result
+
+
+class AsyncClient:
+    """Talk to a kakehashi service from asyncio code (same methods as :class:`Client`, awaited).
+
+    Args:
+        url: the service, e.g. ``http://127.0.0.1:8000``.
+        token: an API token of your project (``kakehashi admin token create PROJECT``).
+        timeout: seconds per HTTP request (long polls add their wait to it).
+        http_client: an ``httpx.AsyncClient`` to use instead of creating one (tests, proxies).
+
+    Example::
+
+        async with AsyncClient("http://127.0.0.1:8000", token) as client:
+            job = await client.submit(problem, backend="auto", time_limit=5)
+            result = await client.result(job.id)
+    """
+
+    def __init__(
+        self, url: str, token: str, *, timeout: float = 30.0, http_client: httpx.AsyncClient | None = None
+    ) -> None:
+        self.url = url.rstrip("/")
+        self.timeout = timeout
+        self._http = http_client or httpx.AsyncClient(base_url=self.url, timeout=timeout)
+        self._headers = {"Authorization": f"Bearer {token}"}
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        await self._http.aclose()
+
+    async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        headers = {**self._headers, **kwargs.pop("headers", {})}
+        try:
+            response = await self._http.request(method, path, headers=headers, **kwargs)
+        except httpx.TransportError as exc:
+            raise connection_error(self.url, exc) from exc
+        return response
+
+    async def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = await self._request(method, path, **kwargs)
+        raise_for_problem(response)
+        return response.json()
+
+    # -------------------------------------------------------------------- jobs
+    async def submit(
+        self,
+        problem: Problem | str | Path,
+        *,
+        backend: str | list[str] = "auto",
+        time_limit: float = 10.0,
+        seed: int | None = None,
+        priority: int = 0,
+        params: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Job:
+        """Submit a Problem (or upload an LP/MPS/JSON file by path); returns the queued Job.
+
+        With ``idempotency_key``, retrying the same submission returns the same job.
+        """
+        kwargs = submit_request(
+            problem,
+            backend=backend,
+            time_limit=time_limit,
+            seed=seed,
+            priority=priority,
+            params=params,
+            idempotency_key=idempotency_key,
+        )
+        return Job.from_dict(await self._json("POST", "/v1/jobs", **kwargs))
+
+    async def status(self, job_id: str) -> Job:
+        """The job's current state."""
+        return Job.from_dict(await self._json("GET", f"/v1/jobs/{job_id}"))
+
+    get = status
+
+    async def result(self, job_id: str, *, wait: bool = True, timeout: float | None = None) -> Result:
+        """The job's Result (the same type :func:`kakehashi.solve` returns).
+
+        With ``wait`` (default) block until the job finishes or ``timeout`` seconds pass
+        (JobError). A job that failed raises the solver's error (e.g. BackendUnavailable) or
+        JobError; a cancelled job raises JobError.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            remaining = LONG_POLL_SECONDS if deadline is None else max(0.0, deadline - time.monotonic())
+            poll = min(LONG_POLL_SECONDS, remaining) if wait else 0.0
+            response = await self._request(
+                "GET", f"/v1/jobs/{job_id}/result", params={"wait": poll}, timeout=self.timeout + poll
+            )
+            if response.status_code == 200:
+                return Result.from_dict(response.json())
+            body = response.json() if response.headers.get("content-type", "").endswith("json") else {}
+            if response.status_code == 409 and isinstance(body, dict):
+                if body.get("job_status") in ("FAILED", "CANCELLED"):
+                    raise job_failure(body)
+                if not wait or (deadline is not None and time.monotonic() >= deadline):
+                    raise JobError(f"job {job_id} is {body.get('job_status')}; no result yet")
+                if not poll:
+                    await asyncio.sleep(0.2)
+                continue
+            raise_for_problem(response)
+
+    async def cancel(self, job_id: str) -> Job:
+        """Cancel a job (a running one stops within seconds)."""
+        return Job.from_dict(await self._json("POST", f"/v1/jobs/{job_id}/cancel"))
+
+    async def jobs(
+        self,
+        *,
+        status: str | list[str] | None = None,
+        backend: str | None = None,
+        created_after: datetime | None = None,
+        created_before: datetime | None = None,
+        limit: int = 50,
+        page_size: int = 100,
+    ) -> list[Job]:
+        """Up to ``limit`` of the project's jobs, newest first (follows the cursor)."""
+        params: dict[str, Any] = {}
+        if status:
+            params["status"] = [status] if isinstance(status, str) else list(status)
+        if backend:
+            params["backend"] = backend
+        if created_after:
+            params["created_after"] = created_after.isoformat()
+        if created_before:
+            params["created_before"] = created_before.isoformat()
+        out: list[Job] = []
+        cursor: str | None = None
+        while len(out) < limit:
+            page = await self._json(
+                "GET",
+                "/v1/jobs",
+                params={
+                    **params,
+                    "limit": min(page_size, limit - len(out)),
+                    **({"cursor": cursor} if cursor else {}),
+                },
+            )
+            out.extend(Job.from_dict(j) for j in page["jobs"])
+            cursor = page.get("next_cursor")
+            if not cursor:
+                break
+        return out
+
+    async def events(self, job_id: str, *, timeout: float = 600.0) -> AsyncIterator[dict[str, Any]]:
+        """The job's events (server-sent), each ``{"id", "event", "data"}``, until it finishes."""
+        try:
+            async with self._http.stream(
+                "GET",
+                f"/v1/jobs/{job_id}/events",
+                headers=self._headers,
+                params={"timeout": timeout},
+                timeout=timeout + self.timeout,
+            ) as response:
+                if not response.is_success:
+                    await response.aread()
+                    raise_for_problem(response)
+                event: dict[str, Any] = {}
+                async for line in response.aiter_lines():
+                    if not line:
+                        if "data" in event:
+                            yield event
+                        event = {}
+                    elif line.startswith("id: "):
+                        event["id"] = int(line[4:])
+                    elif line.startswith("event: "):
+                        event["event"] = line[7:]
+                    elif line.startswith("data: "):
+                        event["data"] = json.loads(line[6:])
+        except httpx.TransportError as exc:
+            raise connection_error(self.url, exc) from exc
+
+    async def usage(
+        self, *, start: datetime | None = None, end: datetime | None = None, period: str = "day"
+    ) -> dict[str, Any]:
+        """Use and cost (yen) of the project by period and backend."""
+        params: dict[str, Any] = {"period": period}
+        if start:
+            params["start"] = start.isoformat()
+        if end:
+            params["end"] = end.isoformat()
+        return dict(await self._json("GET", "/v1/usage", params=params))
+
+    async def project(self) -> dict[str, str]:
+        """The project this client's token belongs to."""
+        return dict(await self._json("GET", "/v1/project"))

@@ -1,0 +1,131 @@
+"""The FastAPI application: routes under ``/v1``, problem+json errors, JSON access logs."""
+
+from __future__ import annotations
+
+import logging
+import time
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+import kakehashi
+from kakehashi.service import problems
+from kakehashi.service.api import admin_routes, jobs_routes, ops_routes
+from kakehashi.service.api.deps import State
+from kakehashi.service.config import ServiceConfig, load_config
+from kakehashi.service.store.db import Database
+from kakehashi.service.store.migrate import upgrade
+
+access_log = logging.getLogger("kakehashi.api.access")
+
+
+class AccessLog:
+    """Pure ASGI middleware: one JSON log line per request (method, path, status, duration)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        t0 = time.perf_counter()
+        status = 500
+
+        async def wrapped(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, wrapped)
+        finally:
+            access_log.info(
+                "%s %s %s",
+                scope["method"],
+                scope["path"],
+                status,
+                extra={
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status_code": status,
+                    "duration_ms": round(1000 * (time.perf_counter() - t0), 2),
+                },
+            )
+
+
+def _error_codes(path: str, method: str) -> set[int]:
+    codes = {422}
+    if path.startswith("/v1"):
+        codes.add(401)
+    if "{" in path:
+        codes.add(404)
+    if method in ("post", "put", "patch"):
+        codes.add(400)  # a body that is not even JSON
+    if path == "/v1/jobs" and method == "post":
+        codes |= {413, 415}
+    if path.endswith("/cancel") or path.endswith("/result") or path.startswith("/v1/admin/projects"):
+        codes.add(409)
+    if path == "/readyz":
+        codes.add(503)
+    return codes
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components["Problem"] = problems.problem_schema()
+    components.pop("HTTPValidationError", None)
+    components.pop("ValidationError", None)
+    ref = {"$ref": "#/components/schemas/Problem"}
+    for path, operations in schema.get("paths", {}).items():
+        for method, op in operations.items():
+            responses = op.setdefault("responses", {})
+            for code in sorted(_error_codes(path, method)):
+                responses[str(code)] = {
+                    "description": HTTPStatus(code).phrase,
+                    "content": {problems.PROBLEM_JSON: {"schema": ref}},
+                }
+    app.openapi_schema = schema
+    return schema
+
+
+def create_app(
+    config: ServiceConfig | None = None, db: Database | None = None, *, migrate: bool = True
+) -> FastAPI:
+    """The API application for ``config`` (default: :func:`load_config`).
+
+    ``migrate`` brings the database schema to head first (safe with several processes).
+    """
+    config = config or load_config()
+    db = db or Database(config.database_url)
+    if migrate:
+        upgrade(db)
+    app = FastAPI(
+        title="kakehashi",
+        version=kakehashi.__version__,
+        description="Durable solver jobs over HTTP: submit problems, follow them, fetch results, see usage.",
+    )
+    app.state.kakehashi = State(config=config, db=db)
+    problems.install(app)
+    app.include_router(jobs_routes.build_router(config))
+    app.include_router(admin_routes.build_router())
+    app.include_router(ops_routes.build_router())
+    app.add_middleware(AccessLog)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """Factory for ``uvicorn --factory kakehashi.service.api.app:app_from_env``."""
+    from kakehashi.service.logs import configure_logging
+
+    config = load_config()
+    configure_logging(config.log_level)
+    return create_app(config)

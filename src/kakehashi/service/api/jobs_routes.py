@@ -1,0 +1,356 @@
+"""``/v1/jobs`` and ``/v1/usage``: submit, status, result, cancel, list, events, usage."""
+
+import asyncio
+import base64
+import binascii
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from kakehashi.exceptions import ModelError
+from kakehashi.service import jobs, metering
+from kakehashi.service.api import submission
+from kakehashi.service.api.deps import ProjectDep, StateDep
+from kakehashi.service.api.schemas import JobOut, JobPage, SubmitRequest, UsageOut
+from kakehashi.service.config import ServiceConfig
+from kakehashi.service.jobs import TERMINAL, JobStatus
+from kakehashi.service.problems import HttpProblem
+
+#: Long-poll intervals (seconds): fast when a job is likely to finish soon, slow otherwise.
+FAST_POLL_SECONDS = 0.005
+SLOW_POLL_SECONDS = 0.05
+EVENT_POLL_SECONDS = 0.2
+KEEPALIVE_SECONDS = 15.0
+
+_SUBMIT_BODY: dict[str, Any] = {
+    "required": True,
+    "content": {
+        "application/json": {"schema": SubmitRequest.model_json_schema()},
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file"],
+                "properties": {
+                    "file": {"type": "string", "format": "binary"},
+                    "format": {"type": "string", "enum": ["lp", "mps", "json", "qubo", "ising", "gset"]},
+                    "backend": {"type": "string"},
+                    "time_limit": {"type": "number"},
+                    "seed": {"type": "integer"},
+                    "priority": {"type": "integer"},
+                    "name": {"type": "string"},
+                },
+            }
+        },
+        "text/plain": {"schema": {"type": "string"}},
+    },
+}
+
+
+def _encode_cursor(seq: int) -> str:
+    return base64.urlsafe_b64encode(f"s{seq}".encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> int:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        if not raw.startswith("s"):
+            raise ValueError(raw)
+        return int(raw[1:])
+    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        raise ModelError("invalid cursor; pass next_cursor from the previous page", field="cursor") from exc
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The request body, or 413 as soon as it passes ``limit`` bytes."""
+    length = request.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) > limit:
+        raise HttpProblem(
+            413,
+            "body-too-large",
+            f"request body of {length} bytes exceeds the limit of {limit}",
+            kind="ModelError",
+            limit=limit,
+        )
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise HttpProblem(
+                413,
+                "body-too-large",
+                f"request body exceeds the limit of {limit} bytes",
+                kind="ModelError",
+                limit=limit,
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _poll_interval(status: str, started_at: float | None, time_limit: float) -> float:
+    """How long a result long-poll sleeps: fast right after a job starts (trivial jobs) and near
+    its time limit (solvers that use their budget), slow in between; a queued job in between."""
+    if status == JobStatus.RUNNING and started_at is not None:
+        elapsed = time.time() - started_at
+        if elapsed < 0.5 or elapsed > 0.8 * time_limit:
+            return FAST_POLL_SECONDS
+        return SLOW_POLL_SECONDS
+    return 4 * FAST_POLL_SECONDS
+
+
+def _ts(dt: datetime | None, field: str) -> float | None:
+    """UNIX seconds of a query datetime (naive means UTC); 422 for out-of-range dates."""
+    if dt is None:
+        return None
+    try:
+        return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).timestamp()
+    except (OverflowError, ValueError, OSError) as exc:
+        raise ModelError(f"date out of range: {dt}", field=field) from exc
+
+
+def build_router(config: ServiceConfig) -> APIRouter:
+    """The job routes; ``config`` sets the documented page-size limit."""
+    router = APIRouter(prefix="/v1", tags=["jobs"])
+    default_limit = min(50, config.max_page_size)
+
+    @router.post(
+        "/jobs",
+        status_code=201,
+        response_model=JobOut,
+        summary="Submit a job",
+        openapi_extra={"requestBody": _SUBMIT_BODY},
+        responses={
+            200: {"model": JobOut, "description": "Replay of an earlier submission (same Idempotency-Key)."}
+        },
+    )
+    async def submit_job(
+        request: Request,
+        state: StateDep,
+        project: ProjectDep,
+        idempotency_key: Annotated[
+            str | None, Header(alias="Idempotency-Key", min_length=1, max_length=200)
+        ] = None,
+        format: Annotated[
+            str | None, Query(description="File format of a text/plain body.", max_length=16)
+        ] = None,
+        backend: Annotated[
+            str | None, Query(description="Backend for a text/plain body.", max_length=500)
+        ] = None,
+        time_limit: Annotated[float | None, Query(description="Seconds, for a text/plain body.")] = None,
+        seed: Annotated[int | None, Query(description="Seed, for a text/plain body.")] = None,
+        priority: Annotated[int | None, Query(description="Priority, for a text/plain body.")] = None,
+    ) -> JSONResponse:
+        """Submit a problem. The job is committed to the database before this answers 201.
+
+        Send the same ``Idempotency-Key`` to retry safely: the same body returns the same job
+        (200), a different body is 422.
+        """
+        config = state.config
+        mtype, mparams = submission.media_type(request.headers.get("content-type"))
+        submission.check_media_type(mtype)
+        body = await _read_body(request, config.max_body_bytes)
+        if mtype == "application/json":
+            spec = await run_in_threadpool(submission.from_json, config, body)
+        elif mtype == "multipart/form-data":
+            request._body = body  # let Starlette parse the bytes already read
+            async with request.form(max_files=1, max_fields=20) as form:
+                upload = form.get("file")
+                if upload is None or isinstance(upload, str):
+                    raise ModelError("multipart body lacks a 'file' part", field="file")
+                text = (await upload.read()).decode("utf-8", errors="replace")
+                fields = {k: v for k, v in form.items() if isinstance(v, str)}
+            name = fields.get("name") or (upload.filename or "upload").split(".")[0]
+            spec = await run_in_threadpool(
+                submission.from_text, config, text, fields.get("format"), fields, name
+            )
+        else:
+            fmt = (
+                format
+                or mparams.get("format")
+                or {
+                    "application/x-mps": "mps",
+                    "text/x-mps": "mps",
+                    "application/x-lp": "lp",
+                    "text/x-lp": "lp",
+                }.get(mtype)
+            )
+            options = {"backend": backend, "time_limit": time_limit, "seed": seed, "priority": priority}
+            text = body.decode("utf-8", errors="replace")
+            spec = await run_in_threadpool(submission.from_text, config, text, fmt, options, None)
+        job, created = await run_in_threadpool(
+            lambda: jobs.submit(
+                state.db, project.id, spec, idempotency_key=idempotency_key, max_attempts=config.max_attempts
+            )
+        )
+        return JSONResponse(
+            JobOut.of(job).model_dump(mode="json"),
+            status_code=201 if created else 200,
+            headers={"Location": f"/v1/jobs/{job.id}"},
+        )
+
+    @router.get("/jobs", response_model=JobPage, summary="List jobs")
+    async def list_jobs(
+        state: StateDep,
+        project: ProjectDep,
+        status: Annotated[list[JobStatus] | None, Query(description="Filter by state (repeatable).")] = None,
+        backend: Annotated[str | None, Query(max_length=500)] = None,
+        created_after: Annotated[datetime | None, Query(description="ISO 8601, inclusive.")] = None,
+        created_before: Annotated[datetime | None, Query(description="ISO 8601, exclusive.")] = None,
+        cursor: Annotated[
+            str | None,
+            Query(max_length=100, pattern=r"^[A-Za-z0-9_-]+$", description="next_cursor of the last page."),
+        ] = None,
+        limit: Annotated[int, Query(ge=1, le=config.max_page_size, description="Page size.")] = default_limit,
+    ) -> JobPage:
+        """The project's jobs, newest first, one page at a time."""
+        before = _decode_cursor(cursor) if cursor else None
+        rows = await run_in_threadpool(
+            lambda: jobs.list_jobs(
+                state.db,
+                project.id,
+                status=[s.value for s in status or []],
+                backend=backend,
+                created_after=_ts(created_after, "created_after"),
+                created_before=_ts(created_before, "created_before"),
+                before_seq=before,
+                limit=limit + 1,
+            )
+        )
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return JobPage(
+            jobs=[JobOut.of(j) for j in rows],
+            next_cursor=_encode_cursor(rows[-1].seq) if more and rows else None,
+        )
+
+    @router.get("/jobs/{job_id}", response_model=JobOut, summary="Get a job's status")
+    async def get_job(job_id: str, state: StateDep, project: ProjectDep) -> JobOut:
+        return JobOut.of(await run_in_threadpool(jobs.get, state.db, project.id, job_id))
+
+    @router.get(
+        "/jobs/{job_id}/result",
+        summary="Get a job's result",
+        responses={
+            200: {
+                "description": "The Result (the same JSON as Result.to_dict()).",
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            }
+        },
+    )
+    async def get_result(
+        job_id: str,
+        state: StateDep,
+        project: ProjectDep,
+        wait: Annotated[
+            float, Query(ge=0, le=60, description="Seconds to wait for the job to finish.")
+        ] = 0.0,
+    ) -> Response:
+        """The job's Result. 409 while it is not finished (``wait`` long-polls up to 60 s), and
+        409 with the reason when it failed or was cancelled without a result."""
+        deadline = time.monotonic() + wait
+        while True:
+            job, result = await run_in_threadpool(jobs.get_result, state.db, project.id, job_id)
+            if result is not None:
+                return Response(result, media_type="application/json")
+            if job.status in TERMINAL:
+                raise HttpProblem(
+                    409,
+                    "job-failed" if job.status == JobStatus.FAILED else "job-cancelled",
+                    f"job {job_id} is {job.status}: {job.error or 'no result'}",
+                    kind="JobError",
+                    job_status=job.status,
+                    job_error=job.error,
+                )
+            if time.monotonic() >= deadline:
+                raise HttpProblem(
+                    409,
+                    "job-not-finished",
+                    f"job {job_id} is {job.status}; retry later",
+                    kind="JobError",
+                    job_status=job.status,
+                )
+            await asyncio.sleep(_poll_interval(job.status, job.started_at, job.time_limit))
+
+    @router.post("/jobs/{job_id}/cancel", response_model=JobOut, summary="Cancel a job")
+    async def cancel_job(job_id: str, state: StateDep, project: ProjectDep) -> JobOut:
+        """A queued job is cancelled at once; a running one is stopped by its worker within
+        a heartbeat (seconds). 409 for a job that already finished."""
+        return JobOut.of(await run_in_threadpool(jobs.cancel, state.db, project.id, job_id))
+
+    @router.get(
+        "/jobs/{job_id}/events",
+        summary="Follow a job (server-sent events)",
+        responses={
+            200: {
+                "description": "text/event-stream of the job's events until it finishes.",
+                "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            }
+        },
+    )
+    async def job_events(
+        job_id: str,
+        state: StateDep,
+        project: ProjectDep,
+        last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=20)] = None,
+        timeout: Annotated[
+            float, Query(ge=0, le=3600, description="Close the stream after this many s.")
+        ] = 600,
+    ) -> StreamingResponse:
+        """Server-sent events: ``queued``, ``running``, ``progress``, ``succeeded``... each with
+        JSON data. The stream ends after the terminal event (or ``timeout`` seconds)."""
+        after = int(last_event_id) if last_event_id and last_event_id.isdigit() else 0
+        job, first = await run_in_threadpool(jobs.events_after, state.db, project.id, job_id, after)
+
+        async def stream() -> AsyncIterator[bytes]:
+            nonlocal after
+            deadline = time.monotonic() + timeout
+            last_sent = time.monotonic()
+            batch, status = first, job.status
+            while True:
+                for ev in batch:
+                    after = ev.id
+                    yield f"id: {ev.id}\nevent: {ev.kind}\ndata: {ev.data_json}\n\n".encode()
+                    last_sent = time.monotonic()
+                if status in TERMINAL or time.monotonic() >= deadline:
+                    return
+                if time.monotonic() - last_sent > KEEPALIVE_SECONDS:
+                    yield b": keep-alive\n\n"
+                    last_sent = time.monotonic()
+                await asyncio.sleep(EVENT_POLL_SECONDS)
+                current, batch = await run_in_threadpool(
+                    jobs.events_after, state.db, project.id, job_id, after
+                )
+                status = current.status
+
+        return StreamingResponse(
+            stream(),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+
+    @router.get("/usage", response_model=UsageOut, summary="Use and cost of this project", tags=["usage"])
+    async def usage(
+        state: StateDep,
+        project: ProjectDep,
+        start: Annotated[datetime | None, Query(description="ISO 8601, inclusive.")] = None,
+        end: Annotated[datetime | None, Query(description="ISO 8601, exclusive.")] = None,
+        period: Annotated[Literal["day", "month", "all"], Query()] = "day",
+    ) -> UsageOut:
+        """Machine-seconds and cost (yen) from the ledger, by period and backend."""
+        report = await run_in_threadpool(
+            lambda: metering.usage(
+                state.db, project.id, start=_ts(start, "start"), end=_ts(end, "end"), period=period
+            )
+        )
+        return UsageOut.model_validate(report.to_dict())
+
+    @router.get("/project", summary="The caller's project", tags=["projects"])
+    async def whoami(project: ProjectDep) -> dict[str, str]:
+        return {"id": project.id, "name": project.name}
+
+    return router

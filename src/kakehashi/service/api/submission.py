@@ -1,0 +1,212 @@
+"""Turn a submission request (JSON, multipart upload or plain-text LP/MPS) into a :class:`JobSpec`.
+
+Accepted bodies:
+
+* ``application/json``: :class:`~kakehashi.service.api.schemas.SubmitRequest`.
+* ``multipart/form-data``: a ``file`` part (LP, MPS, QUBO JSON, kakehashi JSON or Gset) and
+  optional fields ``format``, ``backend``, ``time_limit``, ``seed``, ``priority``, ``name``.
+* ``text/plain`` (also ``application/x-lp``, ``application/x-mps``): the file itself; ``format``
+  as a media-type parameter (``text/plain; format=lp``) or query parameter, options as query
+  parameters.
+
+Anything else, pickles included, is 415. Bodies over ``max_body_bytes`` are 413, problems over
+``max_variables``/``max_constraints`` are 413, everything malformed is 422.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import ValidationError
+
+from kakehashi.exceptions import KakehashiError, ModelError
+from kakehashi.model.problem import Problem
+from kakehashi.service.api.schemas import SubmitRequest
+from kakehashi.service.config import ServiceConfig
+from kakehashi.service.jobs import JobSpec
+from kakehashi.service.problems import HttpProblem
+
+log = logging.getLogger("kakehashi.api")
+
+TEXT_TYPES = {"text/plain", "application/x-lp", "application/x-mps", "text/x-lp", "text/x-mps"}
+PICKLE_TYPES = {
+    "application/python-pickle",
+    "application/x-python-pickle",
+    "application/pickle",
+    "application/x-pickle",
+}
+
+
+def media_type(content_type: str | None) -> tuple[str, dict[str, str]]:
+    """Split a Content-Type header into the lower-case media type and its parameters."""
+    if not content_type:
+        return "", {}
+    parts = [p.strip() for p in content_type.split(";")]
+    params: dict[str, str] = {}
+    for p in parts[1:]:
+        if "=" in p:
+            k, v = p.split("=", 1)
+            params[k.strip().lower()] = v.strip().strip('"')
+    return parts[0].lower(), params
+
+
+def check_media_type(mtype: str) -> None:
+    """415 for pickles and for anything that is not JSON, multipart or plain text."""
+    if mtype in PICKLE_TYPES or "pickle" in mtype:
+        raise HttpProblem(
+            415,
+            "unsupported-media-type",
+            "pickled data is never accepted; send a kakehashi.problem JSON document or an LP/MPS file",
+            kind="ModelError",
+        )
+    if mtype not in {"application/json", "multipart/form-data"} | TEXT_TYPES:
+        raise HttpProblem(
+            415,
+            "unsupported-media-type",
+            f"unsupported content type {mtype or '(none)'!r}; use application/json, "
+            "multipart/form-data or text/plain with a format parameter",
+            kind="ModelError",
+        )
+
+
+def _check_size(config: ServiceConfig, num_variables: int, num_constraints: int) -> None:
+    if num_variables > config.max_variables:
+        raise HttpProblem(
+            413,
+            "problem-too-large",
+            f"{num_variables} variables; this service accepts at most {config.max_variables}",
+            kind="ModelError",
+            limit=config.max_variables,
+        )
+    if num_constraints > config.max_constraints:
+        raise HttpProblem(
+            413,
+            "problem-too-large",
+            f"{num_constraints} constraints; this service accepts at most {config.max_constraints}",
+            kind="ModelError",
+            limit=config.max_constraints,
+        )
+
+
+def _check_backend(config: ServiceConfig, backend: str | list[str], time_limit: float) -> str:
+    from kakehashi.backends.registry import backend_names
+
+    names = [backend] if isinstance(backend, str) else list(backend)
+    if not names or any(not isinstance(n, str) or not n or "," in n for n in names):
+        raise ModelError("expected 'auto', a backend name or a list of names", field="backend")
+    known = set(backend_names())
+    unknown = [n for n in names if n != "auto" and n not in known]
+    if unknown or ("auto" in names and len(names) > 1):
+        raise ModelError(
+            f"unknown backend {unknown[0] if unknown else 'auto'!r} "
+            f"(use 'auto' alone or names among: {', '.join(sorted(known))})",
+            field="backend",
+        )
+    if time_limit > config.max_time_limit:
+        raise ModelError(
+            f"time_limit {time_limit} s exceeds this service's maximum of {config.max_time_limit} s",
+            field="time_limit",
+        )
+    return ",".join(names)
+
+
+def _problem(parse: Any, what: str) -> Problem:
+    """Run a parser; every failure on user input is a 422, never a 500."""
+    try:
+        problem = parse()
+    except KakehashiError:
+        raise
+    except Exception as exc:
+        log.info("unparseable %s: %r", what, exc)
+        raise ModelError(f"cannot read the {what}: {type(exc).__name__}: {exc}") from exc
+    if not isinstance(problem, Problem):
+        raise ModelError(f"the {what} did not describe a problem")
+    return problem
+
+
+def _spec(config: ServiceConfig, problem: Problem, req: SubmitRequest) -> JobSpec:
+    _check_size(config, problem.num_variables, problem.num_constraints)
+    backend = _check_backend(config, req.backend, req.time_limit)
+    try:
+        canonical = json.dumps(problem.to_dict(), sort_keys=True, allow_nan=False)
+        params_json = json.dumps(req.params, allow_nan=False)
+    except (ValueError, TypeError, KakehashiError) as exc:
+        raise ModelError(f"the problem or params cannot be stored as JSON: {exc}") from exc
+    return JobSpec(
+        problem_json=canonical,
+        problem_name=problem.name,
+        num_variables=problem.num_variables,
+        num_constraints=problem.num_constraints,
+        backend=backend,
+        time_limit=req.time_limit,
+        seed=req.seed,
+        priority=req.priority,
+        params=json.loads(params_json),
+    )
+
+
+def _request(data: Mapping[str, Any]) -> SubmitRequest:
+    try:
+        return SubmitRequest.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(x) for x in first.get("loc", ()))
+        raise ModelError(str(first.get("msg", "invalid request")), field=where or None) from exc
+
+
+def from_json(config: ServiceConfig, body: bytes) -> JobSpec:
+    """A JSON submission (``SubmitRequest``)."""
+    try:
+        data = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ModelError(f"invalid JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ModelError("expected a JSON object with a 'problem' field")
+    req = _request(data)
+    variables = req.problem.get("variables")
+    constraints = req.problem.get("constraints")
+    _check_size(
+        config,
+        len(variables) if isinstance(variables, list) else 0,
+        len(constraints) if isinstance(constraints, list) else 0,
+    )
+    problem = _problem(lambda: Problem.from_dict(req.problem, source="request"), "problem document")
+    return _spec(config, problem, req)
+
+
+def from_text(
+    config: ServiceConfig, text: str, fmt: str | None, options: Mapping[str, Any], name: str | None
+) -> JobSpec:
+    """An LP/MPS/QUBO/Gset file sent as text, with options from query or form fields."""
+    from kakehashi.model.readers import reads
+
+    fmt = (fmt or "").lower() or None
+    problem = _problem(lambda: reads(text, format=fmt, source="upload", name=name), "uploaded file")
+    raw: dict[str, Any] = {"problem": {}}
+    for key in ("backend", "time_limit", "seed", "priority"):
+        value = options.get(key)
+        if value not in (None, ""):
+            raw[key] = value
+    if isinstance(raw.get("backend"), str) and "," in raw["backend"]:
+        raw["backend"] = raw["backend"].split(",")
+    if options.get("params"):
+        try:
+            raw["params"] = json.loads(str(options["params"]))
+        except json.JSONDecodeError as exc:
+            raise ModelError(f"params must be a JSON object: {exc}", field="params") from exc
+    for key in ("time_limit",):
+        if key in raw:
+            try:
+                raw[key] = float(raw[key])
+            except ValueError as exc:
+                raise ModelError(f"expected a number, got {raw[key]!r}", field=key) from exc
+    for key in ("seed", "priority"):
+        if key in raw:
+            try:
+                raw[key] = int(raw[key])
+            except ValueError as exc:
+                raise ModelError(f"expected an integer, got {raw[key]!r}", field=key) from exc
+    return _spec(config, problem, _request(raw))

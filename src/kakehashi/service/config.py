@@ -1,0 +1,171 @@
+"""Operator configuration of the platform service: from a TOML file, then environment variables.
+
+Precedence (later wins): built-in defaults → the TOML file named by ``KAKEHASHI_CONFIG`` (or the
+``path`` argument) → ``KAKEHASHI_*`` environment variables. Example TOML::
+
+    database_url = "postgresql+psycopg://kakehashi@db/kakehashi"
+    admin_token = "change-me"
+    lease_seconds = 30.0
+    max_attempts = 3
+    [prices]            # yen per machine-second, per backend hardware kind
+    cpu = 0.01
+    gpu = 0.1
+    "qpu-anneal" = 50.0
+
+Environment variables: ``KAKEHASHI_DATABASE_URL``, ``KAKEHASHI_HOME`` (where the embedded SQLite
+database lives, default ``~/.kakehashi``), ``KAKEHASHI_ADMIN_TOKEN``, ``KAKEHASHI_LEASE_SECONDS``,
+``KAKEHASHI_MAX_ATTEMPTS``, ``KAKEHASHI_PRICE_<KIND>`` (e.g. ``KAKEHASHI_PRICE_QPU_ANNEAL``),
+``KAKEHASHI_MAX_BODY_BYTES``, ``KAKEHASHI_MAX_VARIABLES``, ``KAKEHASHI_MAX_CONSTRAINTS``,
+``KAKEHASHI_POLL_SECONDS``, ``KAKEHASHI_LOG_LEVEL``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from kakehashi.exceptions import KakehashiError
+
+#: Default unit prices in yen per machine-second, per hardware kind (operators override them).
+DEFAULT_PRICES: dict[str, float] = {
+    "cpu": 0.01,
+    "gpu": 0.10,
+    "qpu-anneal": 50.0,
+    "qpu-gate": 100.0,
+    "cloud": 1.0,
+}
+
+
+def _default_home() -> Path:
+    return Path(os.environ.get("KAKEHASHI_HOME", str(Path.home() / ".kakehashi")))
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    """Everything the API and the workers read from the operator.
+
+    Attributes:
+        database_url: SQLAlchemy URL; default an embedded SQLite file under ``KAKEHASHI_HOME``.
+        admin_token: bearer token of the admin routes (``/v1/admin/...``); None disables them.
+        prices: unit price in yen per machine-second, per hardware kind.
+        lease_seconds: how long a claim lives without a heartbeat (seconds).
+        heartbeat_seconds: how often a worker renews its lease (seconds).
+        max_attempts: claims per job before a job whose workers keep dying is failed.
+        poll_seconds: how long an idle worker sleeps between claim attempts (seconds).
+        max_body_bytes: the largest request body the API reads (bytes) → 413 beyond.
+        max_variables: the largest problem accepted (variables) → 413 beyond.
+        max_constraints: the most constraints accepted → 413 beyond.
+        max_page_size: the largest ``limit`` on list routes → 422 beyond.
+        max_time_limit: the longest solve a job may ask for (seconds).
+        kill_grace_seconds: extra wall time past ``time_limit`` before a solve is killed (seconds).
+        shutdown_grace_seconds: how long a stopping worker lets its current job finish (seconds).
+        runner_command: the command a worker starts for its solver child process (argv); None
+            runs ``python -m kakehashi.service.runner``. Tests point it at slow fakes.
+        log_level: logging level name.
+    """
+
+    database_url: str = ""
+    admin_token: str | None = None
+    prices: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_PRICES))
+    lease_seconds: float = 30.0
+    heartbeat_seconds: float = 0.0
+    max_attempts: int = 3
+    poll_seconds: float = 0.05
+    max_body_bytes: int = 16 * 1024 * 1024
+    max_variables: int = 200_000
+    max_constraints: int = 200_000
+    max_page_size: int = 500
+    max_time_limit: float = 24 * 3600.0
+    kill_grace_seconds: float = 30.0
+    shutdown_grace_seconds: float = 10.0
+    runner_command: tuple[str, ...] | None = None
+    log_level: str = "INFO"
+
+    def __post_init__(self) -> None:
+        if not self.database_url:
+            home = _default_home()
+            object.__setattr__(self, "database_url", f"sqlite:///{home / 'kakehashi.db'}")
+        if self.heartbeat_seconds <= 0:
+            object.__setattr__(self, "heartbeat_seconds", max(0.05, self.lease_seconds / 3.0))
+        if self.lease_seconds <= 0 or self.max_attempts < 1:
+            raise KakehashiError("config: lease_seconds must be > 0 and max_attempts >= 1")
+
+    def price(self, hardware: str) -> float:
+        """Unit price in yen per machine-second for ``hardware`` (0 when not configured)."""
+        return float(self.prices.get(hardware, 0.0))
+
+    def with_overrides(self, **changes: Any) -> ServiceConfig:
+        """A copy with some fields changed."""
+        return replace(self, **changes)
+
+
+_ENV_FIELDS: dict[str, str] = {
+    "KAKEHASHI_DATABASE_URL": "database_url",
+    "KAKEHASHI_ADMIN_TOKEN": "admin_token",
+    "KAKEHASHI_LEASE_SECONDS": "lease_seconds",
+    "KAKEHASHI_HEARTBEAT_SECONDS": "heartbeat_seconds",
+    "KAKEHASHI_MAX_ATTEMPTS": "max_attempts",
+    "KAKEHASHI_POLL_SECONDS": "poll_seconds",
+    "KAKEHASHI_MAX_BODY_BYTES": "max_body_bytes",
+    "KAKEHASHI_MAX_VARIABLES": "max_variables",
+    "KAKEHASHI_MAX_CONSTRAINTS": "max_constraints",
+    "KAKEHASHI_MAX_PAGE_SIZE": "max_page_size",
+    "KAKEHASHI_MAX_TIME_LIMIT": "max_time_limit",
+    "KAKEHASHI_KILL_GRACE_SECONDS": "kill_grace_seconds",
+    "KAKEHASHI_SHUTDOWN_GRACE_SECONDS": "shutdown_grace_seconds",
+    "KAKEHASHI_LOG_LEVEL": "log_level",
+}
+
+
+def _coerce(name: str, value: Any) -> Any:
+    kinds = {f.name: f.type for f in fields(ServiceConfig)}
+    kind = str(kinds[name])
+    try:
+        if kind == "float":
+            return float(value)
+        if kind == "int":
+            return int(value)
+    except (TypeError, ValueError) as exc:
+        raise KakehashiError(f"config: {name} must be a number, got {value!r}") from exc
+    if name == "runner_command" and value is not None:
+        return tuple(str(v) for v in value)
+    return value
+
+
+def load_config(path: str | Path | None = None, env: dict[str, str] | None = None) -> ServiceConfig:
+    """Read the operator configuration (TOML file, then ``KAKEHASHI_*`` environment variables)."""
+    environ = dict(os.environ if env is None else env)
+    values: dict[str, Any] = {}
+    prices = dict(DEFAULT_PRICES)
+    path = path or environ.get("KAKEHASHI_CONFIG")
+    if path:
+        try:
+            data = tomllib.loads(Path(path).read_text())
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise KakehashiError(f"config: cannot read {path}: {exc}") from exc
+        known = {f.name for f in fields(ServiceConfig)}
+        for key, value in data.items():
+            if key == "prices":
+                prices.update({str(k): float(v) for k, v in dict(value).items()})
+            elif key in known:
+                values[key] = _coerce(key, value)
+            else:
+                raise KakehashiError(f"config: unknown key {key!r} in {path}; known: {sorted(known)}")
+    for var, name in _ENV_FIELDS.items():
+        if environ.get(var):
+            values[name] = _coerce(name, environ[var])
+    if environ.get("KAKEHASHI_RUNNER_COMMAND"):
+        try:
+            values["runner_command"] = tuple(str(a) for a in json.loads(environ["KAKEHASHI_RUNNER_COMMAND"]))
+        except (json.JSONDecodeError, TypeError) as exc:
+            raise KakehashiError("config: KAKEHASHI_RUNNER_COMMAND must be a JSON list of strings") from exc
+    for var, value in environ.items():
+        if var.startswith("KAKEHASHI_PRICE_"):
+            kind = var.removeprefix("KAKEHASHI_PRICE_").lower().replace("_", "-")
+            prices[kind] = float(value)
+    values["prices"] = prices
+    return ServiceConfig(**values)

@@ -1,0 +1,154 @@
+"""The service's tables (SQLAlchemy 2 declarative models). Times are UNIX epoch seconds (float).
+
+Epoch floats keep lease arithmetic and ordering identical on SQLite and PostgreSQL. The schema is
+created and changed only by the Alembic migrations in ``kakehashi/service/migrations``.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every service table."""
+
+
+class Project(Base):
+    """A tenant: every job, token and ledger row belongs to exactly one project."""
+
+    __tablename__ = "projects"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class ApiToken(Base):
+    """An API token: only its sha256 is stored; ``revoked_at`` set means it no longer works."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    label: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[float] = mapped_column(Float)
+    revoked_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class Job(Base):
+    """A job: one problem to solve, its state machine, its lease and its attempt count.
+
+    ``seq`` is the internal insertion order (claim order and list cursor); ``id`` is public.
+    ``(project_id, idempotency_key)`` is unique so concurrent retries create one job.
+    """
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        UniqueConstraint("project_id", "idempotency_key", name="uq_jobs_project_idempotency"),
+        Index("ix_jobs_claim", "status", "priority", "seq"),
+        Index("ix_jobs_project_seq", "project_id", "seq"),
+        Index("ix_jobs_lease", "status", "lease_expires_at"),
+    )
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(40), unique=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id"))
+    status: Mapped[str] = mapped_column(String(16))
+    backend: Mapped[str] = mapped_column(String(100))
+    time_limit: Mapped[float] = mapped_column(Float)
+    seed: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    params_json: Mapped[str] = mapped_column(Text, default="{}")
+    problem_json: Mapped[str] = mapped_column(Text)
+    problem_name: Mapped[str] = mapped_column(String(200), default="")
+    num_variables: Mapped[int] = mapped_column(Integer, default=0)
+    num_constraints: Mapped[int] = mapped_column(Integer, default=0)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    body_hash: Mapped[str] = mapped_column(String(64))
+    attempt: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=3)
+    lease_owner: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    lease_expires_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    result_status: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    objective: Mapped[float | None] = mapped_column(Float, nullable=True)
+    run_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
+    created_at: Mapped[float] = mapped_column(Float)
+    started_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    finished_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    updated_at: Mapped[float] = mapped_column(Float)
+
+
+class JobResult(Base):
+    """The one result of a job (primary key ``job_id``: a job can never hold two results)."""
+
+    __tablename__ = "job_results"
+
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"), primary_key=True)
+    attempt: Mapped[int] = mapped_column(Integer)
+    result_json: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class JobEvent(Base):
+    """An event in a job's life (state changes, progress), streamed by ``/v1/jobs/{id}/events``."""
+
+    __tablename__ = "job_events"
+    __table_args__ = (Index("ix_job_events_job", "job_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(32))
+    data_json: Mapped[str] = mapped_column(Text, default="{}")
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class LedgerEntry(Base):
+    """One metered run: machine-seconds × unit price (yen/s) of the backend's hardware kind.
+
+    ``(job_id, attempt)`` is unique: a run is billed at most once.
+    """
+
+    __tablename__ = "ledger"
+    __table_args__ = (
+        UniqueConstraint("job_id", "attempt", name="uq_ledger_job_attempt"),
+        Index("ix_ledger_project_time", "project_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id"))
+    job_id: Mapped[str] = mapped_column(String(40))
+    attempt: Mapped[int] = mapped_column(Integer)
+    backend: Mapped[str] = mapped_column(String(100))
+    hardware: Mapped[str] = mapped_column(String(32))
+    machine_seconds: Mapped[float] = mapped_column(Float)
+    unit_price_yen: Mapped[float] = mapped_column(Float)
+    cost_yen: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class WorkerRecord(Base):
+    """A worker process and when it was last seen (for the pool view and metrics)."""
+
+    __tablename__ = "workers"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    host: Mapped[str] = mapped_column(String(200))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[float] = mapped_column(Float)
+    last_seen: Mapped[float] = mapped_column(Float)
+    stopped_at: Mapped[float | None] = mapped_column(Float, nullable=True)
