@@ -12,7 +12,7 @@ TEST_EXTRAS ?= dev,qiskit,chemistry,ibm,dwave,braket,routing,apps,service,postgr
 $(VENV)/.run-installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --upgrade pip
-	$(PIP) install -e ".[apps,service]"
+	$(PIP) install -e ".[apps,routing,service]"
 	touch $@
 
 $(VENV)/.test-installed: pyproject.toml
@@ -22,8 +22,11 @@ $(VENV)/.test-installed: pyproject.toml
 	$(PIP) install -e ".[$(TEST_EXTRAS)]"
 	touch $@ $(VENV)/.run-installed
 
+# The main job on embedded defaults: solve the bundled examples locally (one per domain too),
+# then start the platform (SQLite + local workers), print its URL and submit the examples over HTTP.
 run: $(VENV)/.run-installed
 	$(VENV)/bin/kakehashi demo
+	$(VENV)/bin/kakehashi serve --demo
 
 test: $(VENV)/.test-installed
 	$(PY) -m ruff check src tests benchmarks

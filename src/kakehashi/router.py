@@ -12,17 +12,25 @@ The rule, on problem class and size (a learned router replaces it when history e
    penalised BQM.
 
 Only available backends are chosen; at most :data:`MAX_LEGS` race at once.
+
+Learned routing: :func:`choose` consults :func:`kakehashi.learn.route` when a history is given
+or ``KAKEHASHI_ROUTER_HISTORY`` names a JSON-lines history file; with no or too little history
+the rule above decides (:func:`choose_by_rule`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import dimod
 
 from kakehashi.backends.registry import backend_names, get_backend
 from kakehashi.exceptions import BackendUnavailable, KakehashiError
 from kakehashi.model.problem import Problem
+
+if TYPE_CHECKING:
+    from kakehashi.learn.route import History
 
 EXACT_LIMIT = 20
 MAX_LEGS = 2
@@ -32,10 +40,20 @@ ISING_PREFERENCE = ("anneal", "sb", "sa", "tabu", "steepest")
 
 @dataclass(frozen=True)
 class Choice:
-    """The backends ``auto`` races and why."""
+    """The backends ``auto`` races and why.
+
+    ``expected`` maps each chosen backend to its expected quality in [0, 1] (learned routing only;
+    1 = matches the best known objective); ``source`` is ``"rule"`` or ``"learned"``.
+    """
 
     backends: tuple[str, ...]
     reason: str
+    expected: dict[str, float] = field(default_factory=dict)
+    source: str = "rule"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"backends": list(self.backends), "reason": self.reason, "expected": dict(self.expected),
+                "source": self.source}
 
 
 def _available(names: tuple[str, ...]) -> list[str]:
@@ -52,7 +70,21 @@ def _available(names: tuple[str, ...]) -> list[str]:
     return out
 
 
-def choose(problem: Problem) -> Choice:
+def choose(problem: Problem, time_limit: float | None = None, history: History | None = None) -> Choice:
+    """The backends to race for ``problem``: learned from ``history`` (or the file named by
+    ``KAKEHASHI_ROUTER_HISTORY``) when there is enough of it, else the documented rule."""
+    if history is None:
+        from kakehashi.learn.route import history_from_env
+
+        history = history_from_env()
+    if history is None:
+        return choose_by_rule(problem)
+    from kakehashi.learn.route import route
+
+    return route(problem, time_limit, history)
+
+
+def choose_by_rule(problem: Problem) -> Choice:
     """The backends to race for ``problem`` under the documented rule."""
     counts = problem.vartype_counts()
     n = problem.num_variables

@@ -329,6 +329,23 @@ def race(
     return best
 
 
+def _achieved(problem: Problem, result: Result) -> dict[str, Any]:
+    """Per leg: objective and quality relative to the best feasible objective of the race (or known optimum)."""
+    best = problem.known_optimum
+    for leg in result.legs:
+        if leg.feasible and leg.objective is not None:
+            better = best is None or (leg.objective < best if problem.sense == "min" else leg.objective > best)
+            best = leg.objective if better else best
+    out: dict[str, Any] = {}
+    for leg in result.legs:
+        quality = 0.0
+        if leg.feasible and leg.objective is not None and best is not None:
+            diff = leg.objective - best if problem.sense == "min" else best - leg.objective
+            quality = min(1.0, max(0.0, 1.0 - diff / max(abs(best), 1e-9)))
+        out[leg.backend] = {"objective": leg.objective, "status": leg.status.value, "quality": quality}
+    return out
+
+
 def solve(
     problem: Problem,
     backend: str | Sequence[str] = "auto",
@@ -359,9 +376,14 @@ def solve(
     if isinstance(backend, str) and backend == "auto":
         from kakehashi.router import choose
 
-        choice = choose(problem)
+        choice = choose(problem, time_limit=time_limit)
         names: list[str] = list(choice.backends)
-        route = {"backends": names, "reason": choice.reason}
+        route: dict[str, Any] | None = {
+            "backends": names,
+            "reason": choice.reason,
+            "source": choice.source,
+            "expected": dict(choice.expected),
+        }
     else:
         names = [backend] if isinstance(backend, str) else list(backend)
         route = None
@@ -399,6 +421,7 @@ def solve(
             on_event=on_event,
         )
     if route:
+        route["achieved"] = _achieved(problem, result)
         result.info["route"] = route
     result.timings.total = time.perf_counter() - t0
     return result

@@ -192,6 +192,7 @@ _COMMANDS = {
     "unit-commitment": ("kakehashi.cli.apps", "unit_commitment"),
     "maxcut": ("kakehashi.cli.apps", "maxcut"),
     "molecule": ("kakehashi.cli.molecule", "molecule"),
+    "estimate": ("kakehashi.cli.estimate", "estimate"),
     "serve": ("kakehashi.cli.service", "serve"),
     "worker": ("kakehashi.cli.service", "worker"),
     "submit": ("kakehashi.cli.service", "submit"),

@@ -1,0 +1,68 @@
+"""``kakehashi estimate FILE``: expected queue wait, run time and cost per eligible backend.
+
+Works locally from a pool file (``--pool``, or ``KAKEHASHI_POOL``) with an empty queue; the
+service's ``POST /v1/estimate`` calls :func:`kakehashi.pool.estimate.estimate` with its live queue.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from kakehashi.exceptions import ModelError
+
+
+def estimate(
+    file: Annotated[Path, typer.Argument(help="Problem file (LP, MPS, QUBO/Ising JSON, kakehashi JSON, Gset).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    pool: Annotated[
+        Path | None, typer.Option("--pool", help="Pool file (TOML/YAML); default $KAKEHASHI_POOL.")
+    ] = None,
+    project: Annotated[str, typer.Option("--project", help="Project (sets the discount).")] = "default",
+    time_limit: Annotated[float, typer.Option("--time-limit", "-t", help="Seconds per backend.")] = 10.0,
+    history: Annotated[
+        Path | None, typer.Option("--history", help="Router history (JSON lines); default $KAKEHASHI_ROUTER_HISTORY.")
+    ] = None,
+) -> None:
+    """Expected queue wait, run time and cost of FILE on each eligible backend of the pool."""
+    import kakehashi
+    from kakehashi.pool.config import load_pool
+    from kakehashi.pool.estimate import estimate as run_estimate
+
+    pool_path = pool or (Path(os.environ["KAKEHASHI_POOL"]) if os.environ.get("KAKEHASHI_POOL") else None)
+    if pool_path is None:
+        raise ModelError("give the pool file with --pool (or set KAKEHASHI_POOL)", field="--pool")
+    config = load_pool(pool_path)
+    problem = kakehashi.read(file)
+    hist: Path | None = history
+    if hist is None and os.environ.get("KAKEHASHI_ROUTER_HISTORY"):
+        hist = Path(os.environ["KAKEHASHI_ROUTER_HISTORY"])
+    rows = run_estimate(problem, config, project=project, time_limit=time_limit, history=hist)
+    if as_json:
+        print(json.dumps({"problem": problem.name, "project": project, "time_limit": time_limit,
+                          "currency": "JPY", "estimates": [r.to_dict() for r in rows]}, indent=2))
+        return
+    table = Table(title=f"estimate for {problem.name} (project {project}, {time_limit:g} s)")
+    for col in ("backend", "machine", "wait s", "run s", "cost ¥", "list ¥", "note"):
+        table.add_column(col)
+
+    def num(x: float | None, fmt: str = ".3g") -> str:
+        return "—" if x is None else format(x, fmt)
+
+    for r in rows:
+        table.add_row(
+            r.backend,
+            r.machine or "—",
+            num(r.queue_wait_s),
+            num(r.run_time_s),
+            num(r.cost_yen, ".2f"),
+            num(r.list_cost_yen, ".2f"),
+            r.reason if not r.eligible or r.queue_wait_s is None else "",
+        )
+    Console(soft_wrap=True).print(table)
