@@ -15,7 +15,8 @@ checkout, else the download cache); :func:`download` fetches a dataset with chec
 from __future__ import annotations
 
 from kakehashi.datasets import cvrplib, gset, orlib, tsplib
-from kakehashi.datasets.download import DownloadError, DownloadReport, download
+from kakehashi.datasets.download import DownloadReport, download
+from kakehashi.exceptions import DownloadError
 from kakehashi.datasets.location import cache_dir, data_dir
 from kakehashi.datasets.registry import Dataset, DatasetFile, get_dataset, registry
 
