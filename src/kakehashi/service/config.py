@@ -11,12 +11,18 @@ Precedence (later wins): built-in defaults → the TOML file named by ``KAKEHASH
     cpu = 0.01
     gpu = 0.1
     "qpu-anneal" = 50.0
+    executor = "ray"    # run jobs as Ray tasks (default "local": a solver child per worker)
+    ray_address = "10.0.0.1:6379"
+    [ray_resources]     # machine kind → Ray resources per job (default {"kakehashi-<kind>" = 1})
+    gpu = {"kakehashi-gpu" = 1, GPU = 1}
 
 Environment variables: ``KAKEHASHI_DATABASE_URL``, ``KAKEHASHI_HOME`` (where the embedded SQLite
 database lives, default ``~/.kakehashi``), ``KAKEHASHI_ADMIN_TOKEN``, ``KAKEHASHI_LEASE_SECONDS``,
 ``KAKEHASHI_MAX_ATTEMPTS``, ``KAKEHASHI_PRICE_<KIND>`` (e.g. ``KAKEHASHI_PRICE_QPU_ANNEAL``),
 ``KAKEHASHI_MAX_BODY_BYTES``, ``KAKEHASHI_MAX_VARIABLES``, ``KAKEHASHI_MAX_CONSTRAINTS``,
-``KAKEHASHI_POLL_SECONDS``, ``KAKEHASHI_LOG_LEVEL``.
+``KAKEHASHI_POLL_SECONDS``, ``KAKEHASHI_LOG_LEVEL``, ``KAKEHASHI_EXECUTOR`` (``local`` | ``ray``),
+``KAKEHASHI_RAY_ADDRESS``, ``KAKEHASHI_RAY_RESOURCES`` (JSON: kind → resources, merged per kind),
+``KAKEHASHI_POOL`` (the pool file), ``KAKEHASHI_ROUTER_HISTORY`` (the learned router's history).
 """
 
 from __future__ import annotations
@@ -38,6 +44,14 @@ DEFAULT_PRICES: dict[str, float] = {
     "qpu-gate": 100.0,
     "cloud": 1.0,
 }
+
+#: The executors a worker can use (see :mod:`kakehashi.service.executors`).
+EXECUTORS = ("local", "ray")
+
+
+def default_ray_resources() -> dict[str, dict[str, float]]:
+    """Ray resources per job of each machine kind: one unit of ``kakehashi-<kind>``."""
+    return {kind: {f"kakehashi-{kind}": 1.0} for kind in DEFAULT_PRICES}
 
 
 def _default_home() -> Path:
@@ -65,6 +79,10 @@ class ServiceConfig:
         shutdown_grace_seconds: how long a stopping worker lets its current job finish (seconds).
         runner_command: the command a worker starts for its solver child process (argv); None
             runs ``python -m kakehashi.service.runner``. Tests point it at slow fakes.
+        executor: where workers run jobs: ``local`` (a solver child process) or ``ray``.
+        ray_address: the Ray cluster of the ``ray`` executor (None: ``auto``).
+        ray_resources: machine kind → Ray resources one job of that kind takes (``CPU``/``GPU``
+            keys are Ray's built-in resources, the others custom ones).
         log_level: logging level name.
     """
 
@@ -84,6 +102,13 @@ class ServiceConfig:
     shutdown_grace_seconds: float = 10.0
     runner_command: tuple[str, ...] | None = None
     log_level: str = "INFO"
+    executor: str = "local"
+    ray_address: str | None = None
+    ray_resources: dict[str, dict[str, float]] = field(default_factory=default_ray_resources)
+    #: the resource pool file (TOML/YAML, see kakehashi.pool.config); None: the local machine only
+    pool_file: str | None = None
+    #: JSON-lines history of ``auto`` races for the learned router; None: $KAKEHASHI_HOME/router-history.jsonl
+    router_history: str | None = None
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -93,6 +118,8 @@ class ServiceConfig:
             object.__setattr__(self, "heartbeat_seconds", max(0.05, self.lease_seconds / 3.0))
         if self.lease_seconds <= 0 or self.max_attempts < 1:
             raise KakehashiError("config: lease_seconds must be > 0 and max_attempts >= 1")
+        if self.executor not in EXECUTORS:
+            raise KakehashiError(f"config: executor must be one of {EXECUTORS}, got {self.executor!r}")
 
     def price(self, hardware: str) -> float:
         """Unit price in yen per machine-second for ``hardware`` (0 when not configured)."""
@@ -118,7 +145,23 @@ _ENV_FIELDS: dict[str, str] = {
     "KAKEHASHI_KILL_GRACE_SECONDS": "kill_grace_seconds",
     "KAKEHASHI_SHUTDOWN_GRACE_SECONDS": "shutdown_grace_seconds",
     "KAKEHASHI_LOG_LEVEL": "log_level",
+    "KAKEHASHI_EXECUTOR": "executor",
+    "KAKEHASHI_RAY_ADDRESS": "ray_address",
+    "KAKEHASHI_POOL": "pool_file",
+    "KAKEHASHI_ROUTER_HISTORY": "router_history",
 }
+
+
+def _ray_resources(value: Any, where: str) -> dict[str, dict[str, float]]:
+    """Validate a ``ray_resources`` table: kind → {resource name: amount per job}."""
+    try:
+        return {
+            str(kind): {str(k): float(v) for k, v in dict(res).items()} for kind, res in dict(value).items()
+        }
+    except (TypeError, ValueError) as exc:
+        raise KakehashiError(
+            f"config: {where} must map machine kinds to {{resource: amount}} tables, got {value!r}"
+        ) from exc
 
 
 def _coerce(name: str, value: Any) -> Any:
@@ -141,6 +184,7 @@ def load_config(path: str | Path | None = None, env: dict[str, str] | None = Non
     environ = dict(os.environ if env is None else env)
     values: dict[str, Any] = {}
     prices = dict(DEFAULT_PRICES)
+    ray_resources = default_ray_resources()
     path = path or environ.get("KAKEHASHI_CONFIG")
     if path:
         try:
@@ -151,6 +195,8 @@ def load_config(path: str | Path | None = None, env: dict[str, str] | None = Non
         for key, value in data.items():
             if key == "prices":
                 prices.update({str(k): float(v) for k, v in dict(value).items()})
+            elif key == "ray_resources":
+                ray_resources.update(_ray_resources(value, f"ray_resources in {path}"))
             elif key in known:
                 values[key] = _coerce(key, value)
             else:
@@ -163,6 +209,13 @@ def load_config(path: str | Path | None = None, env: dict[str, str] | None = Non
             values["runner_command"] = tuple(str(a) for a in json.loads(environ["KAKEHASHI_RUNNER_COMMAND"]))
         except (json.JSONDecodeError, TypeError) as exc:
             raise KakehashiError("config: KAKEHASHI_RUNNER_COMMAND must be a JSON list of strings") from exc
+    if environ.get("KAKEHASHI_RAY_RESOURCES"):
+        try:
+            table = json.loads(environ["KAKEHASHI_RAY_RESOURCES"])
+        except json.JSONDecodeError as exc:
+            raise KakehashiError("config: KAKEHASHI_RAY_RESOURCES must be a JSON object") from exc
+        ray_resources.update(_ray_resources(table, "KAKEHASHI_RAY_RESOURCES"))
+    values["ray_resources"] = ray_resources
     for var, value in environ.items():
         if var.startswith("KAKEHASHI_PRICE_"):
             kind = var.removeprefix("KAKEHASHI_PRICE_").lower().replace("_", "-")

@@ -1,5 +1,8 @@
 """``kakehashi serve``: migrate, start N worker processes and the API (uvicorn) in this process.
 
+With the Ray executor (``KAKEHASHI_EXECUTOR=ray``) the worker processes are dispatchers: each
+runs one job at a time as a Ray task, so ``--workers`` is how many jobs the cluster runs at once.
+
 Shutdown is graceful: SIGINT/SIGTERM stop uvicorn (in-flight requests finish), then each worker
 gets SIGTERM, stops claiming, lets its current job run for ``shutdown_grace_seconds`` and gives
 it back to the queue if it has not finished. A worker that dies is restarted.
@@ -42,7 +45,11 @@ def config_env(config: ServiceConfig) -> dict[str, str]:
         "KAKEHASHI_KILL_GRACE_SECONDS": repr(config.kill_grace_seconds),
         "KAKEHASHI_SHUTDOWN_GRACE_SECONDS": repr(config.shutdown_grace_seconds),
         "KAKEHASHI_LOG_LEVEL": config.log_level,
+        "KAKEHASHI_EXECUTOR": config.executor,
+        "KAKEHASHI_RAY_RESOURCES": json.dumps(config.ray_resources, sort_keys=True),
     }
+    if config.ray_address:
+        env["KAKEHASHI_RAY_ADDRESS"] = config.ray_address
     if config.admin_token:
         env["KAKEHASHI_ADMIN_TOKEN"] = config.admin_token
     if config.runner_command:
@@ -118,7 +125,14 @@ def serve(
             app, host=host, port=port, log_config=None, access_log=False, timeout_graceful_shutdown=10
         )
     )
-    log.info("kakehashi serving on http://%s:%s with %d workers", host, port, workers)
+    log.info(
+        "kakehashi serving on http://%s:%s with %d workers (executor: %s%s)",
+        host,
+        port,
+        workers,
+        config.executor,
+        f" at {config.ray_address or 'auto'}" if config.executor == "ray" else "",
+    )
 
     def stopping(signum: int, _frame: object) -> None:
         # uvicorn restores this handler after its graceful shutdown and re-raises the signal

@@ -1,11 +1,15 @@
 """The worker: a loop that claims jobs, keeps their leases alive and writes their outcomes.
 
-The loop (this module) is separate from job execution (:mod:`kakehashi.service.runner`, a child
-process that calls :func:`kakehashi.solve`). The worker keeps one solver child warm and sends
-it one job at a time as JSON; while the child works, the worker heartbeats the lease every
-``heartbeat_seconds``. Cancelling a running job, a lost lease, or a solve running past
-``time_limit + kill_grace_seconds`` kills the child (SIGKILL) at the next heartbeat, and a fresh
-child is started for the next job. ``python -m kakehashi.service.worker`` runs one worker.
+The loop (this module) is separate from job execution, which an executor does
+(:mod:`kakehashi.service.executors`): by default one warm solver child process
+(:mod:`kakehashi.service.runner`, which calls :func:`kakehashi.solve`) that gets one job at a
+time as JSON; with ``executor = "ray"`` a task on a Ray cluster. While the job runs, the worker
+heartbeats the lease every ``heartbeat_seconds``. Cancelling a running job, a lost lease, or a
+solve running past ``time_limit + kill_grace_seconds`` stops it (SIGKILL of the child, or
+``ray.cancel(force=True)``) at the next heartbeat. When the executor loses the machine running
+the job (a Ray node died), the worker expires the lease at once and the job takes the lost-lease
+path (re-queued, or FAILED after ``max_attempts``). ``python -m kakehashi.service.worker`` runs
+one worker.
 """
 
 from __future__ import annotations
@@ -13,99 +17,36 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import math
 import os
-import queue
 import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Collection
 from types import FrameType
-from typing import IO, Any
+from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from kakehashi.result import Result, Status
 from kakehashi.service import lease
 from kakehashi.service.config import ServiceConfig, load_config
-from kakehashi.service.jobs import JobStatus
+from kakehashi.service.executors import ExecutionDied, ExecutionLost, Executor, make_executor
+from kakehashi.service.executors.local import SolverDiedError as SolverDiedError
+from kakehashi.service.executors.local import SolverProcess as SolverProcess
+from kakehashi.service.jobs import JobStatus, add_event
 from kakehashi.service.lease import Beat, Claim, Outcome
 from kakehashi.service.metering import hardware_of
 from kakehashi.service.store.db import Database
 from kakehashi.service.store.ids import new_id
-from kakehashi.service.store.models import WorkerRecord
+from kakehashi.service.store.models import Job, WorkerRecord
 
 log = logging.getLogger("kakehashi.worker")
 
 #: Progress events are written to the database at most this often (seconds), or with the outcome.
 PROGRESS_FLUSH_SECONDS = 1.0
-
-
-class SolverDiedError(Exception):
-    """The solver child process exited while a job was running."""
-
-
-class SolverProcess:
-    """A warm solver child speaking JSON lines over its stdin/stdout."""
-
-    def __init__(self, command: list[str]) -> None:
-        self.proc = subprocess.Popen(
-            command,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            bufsize=1,
-            start_new_session=True,
-        )
-        self._lines: queue.Queue[str | None] = queue.Queue()
-        threading.Thread(target=self._read, args=(self.proc.stdout,), daemon=True).start()
-        ready = self.recv(60.0)
-        if ready is None or ready.get("type") != "ready":
-            self.kill()
-            raise SolverDiedError(f"solver process did not start (got {ready!r})")
-
-    def _read(self, stream: IO[str] | None) -> None:
-        assert stream is not None
-        for line in stream:
-            self._lines.put(line)
-        self._lines.put(None)
-
-    def send(self, message: dict[str, Any]) -> None:
-        assert self.proc.stdin is not None
-        try:
-            self.proc.stdin.write(json.dumps(message) + "\n")
-            self.proc.stdin.flush()
-        except (BrokenPipeError, OSError) as exc:
-            raise SolverDiedError(f"solver process gone: {exc}") from exc
-
-    def recv(self, timeout: float) -> dict[str, Any] | None:
-        """The next message, or None after ``timeout`` seconds. Raises :class:`SolverDiedError`."""
-        try:
-            line = self._lines.get(timeout=max(0.0, timeout))
-        except queue.Empty:
-            return None
-        if line is None:
-            code = self.proc.wait()
-            raise SolverDiedError(f"solver process exited with code {code}")
-        return dict(json.loads(line))
-
-    def alive(self) -> bool:
-        return self.proc.poll() is None
-
-    def kill(self) -> None:
-        # the child leads its own process group: race legs and the forkserver go with it
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        with contextlib.suppress(ProcessLookupError):
-            self.proc.kill()
-        with contextlib.suppress(Exception):
-            self.proc.wait(timeout=5)
-        for stream in (self.proc.stdin, self.proc.stdout):
-            with contextlib.suppress(Exception):
-                if stream is not None:
-                    stream.close()
 
 
 class Worker:
@@ -116,6 +57,8 @@ class Worker:
         db: the database (default: ``config.database_url``).
         worker_id: a unique name (default: ``wrk_<random>``).
         backends: only claim jobs for these backends (None: any).
+        executor: where jobs run (default: :func:`~kakehashi.service.executors.make_executor`
+            of ``config``: a local solver child, or Ray tasks).
     """
 
     def __init__(
@@ -125,6 +68,7 @@ class Worker:
         *,
         worker_id: str | None = None,
         backends: Collection[str] | None = None,
+        executor: Executor | None = None,
     ) -> None:
         self.config = config
         self.db = db or Database(config.database_url)
@@ -132,7 +76,7 @@ class Worker:
         self.backends = backends
         self._stop = threading.Event()
         self._stop_deadline: float | None = None
-        self._solver: SolverProcess | None = None
+        self.executor = executor or make_executor(config)
         self._last_reap = 0.0
         self._last_seen = 0.0
 
@@ -183,6 +127,8 @@ class Worker:
             if any(counts.values()):
                 log.info("reaped expired leases %s", counts, extra={"worker_id": self.id})
         self._touch()
+        if not self.executor.ready():  # e.g. the Ray cluster is unreachable: claim nothing
+            return False
         c = lease.claim(self.db, self.id, self.config.lease_seconds, backends=self.backends)
         if c is None:
             return False
@@ -201,49 +147,31 @@ class Worker:
         return True
 
     def close(self) -> None:
-        if self._solver is not None:
-            self._solver.kill()
-            self._solver = None
+        self.executor.shutdown()
         with contextlib.suppress(Exception), self.db.write() as s:
             rec = s.get(WorkerRecord, self.id)
             if rec is not None:
                 rec.stopped_at = time.time()
 
     # ---------------------------------------------------------------- execution
-    def _command(self) -> list[str]:
-        if self.config.runner_command:
-            return list(self.config.runner_command)
-        return [sys.executable, "-m", "kakehashi.service.runner"]
-
-    def _ensure_solver(self) -> SolverProcess:
-        if self._solver is None or not self._solver.alive():
-            self._solver = SolverProcess(self._command())
-        return self._solver
-
-    def _kill_solver(self) -> None:
-        if self._solver is not None:
-            self._solver.kill()
-            self._solver = None
+    @property
+    def _solver(self) -> SolverProcess | None:
+        """The local executor's warm solver child (None otherwise, or when none is running)."""
+        solver = getattr(self.executor, "solver", None)
+        return solver if isinstance(solver, SolverProcess) else None
 
     def execute(self, c: Claim) -> Outcome | None:
-        """Run claim ``c`` in the solver child; None when the attempt must not write anything."""
+        """Run claim ``c`` on the executor; None when the attempt must not write anything."""
         try:
-            solver = self._ensure_solver()
-            solver.send(
-                {
-                    "job_id": c.job_id,
-                    "problem": json.loads(c.problem_json),
-                    "backend": c.backend,
-                    "time_limit": c.time_limit,
-                    "seed": c.seed,
-                    "params": c.params,
-                }
-            )
-        except SolverDiedError as exc:
-            self._kill_solver()
+            run = self.executor.start(c)
+        except ExecutionDied as exc:
             return Outcome(JobStatus.FAILED, error=f"could not start the solver: {exc}", bill=False)
+        except ExecutionLost as exc:
+            self._lose(c, str(exc))
+            return None
         t0 = time.monotonic()
-        deadline = t0 + c.time_limit + self.config.kill_grace_seconds
+        limit = c.time_limit + self.config.kill_grace_seconds
+        deadline = t0 + limit if run.started else math.inf  # a queued Ray task is not late yet
         beat_every = self.config.heartbeat_seconds
         next_beat = t0 + beat_every
         pending: list[dict[str, Any]] = []  # progress events not yet written
@@ -264,12 +192,18 @@ class Worker:
         while True:
             now = time.monotonic()
             try:
-                msg = solver.recv(
-                    max(0.0, min(next_beat, deadline, next_flush if pending else deadline) - now)
-                )
-            except SolverDiedError as exc:
-                self._kill_solver()
+                msg = run.poll(max(0.0, min(next_beat, deadline, next_flush if pending else deadline) - now))
+            except ExecutionDied as exc:
                 return ended(JobStatus.FAILED, str(exc))
+            except ExecutionLost as exc:
+                self._lose(c, str(exc))
+                return None
+            if msg is not None and msg.get("type") == "started":  # placed: the clock starts now
+                t0 = time.monotonic()
+                deadline = t0 + limit
+                placed = {k: v for k, v in msg.items() if k not in ("type", "job_id")}
+                pending.append({"event": "placed", "executor": self.executor.name, **placed})
+                msg = None
             if msg is not None and msg.get("type") != "progress":
                 outcome = self._outcome(c, msg)
                 outcome.progress.extend(pending)
@@ -282,13 +216,13 @@ class Worker:
                 pending = []
                 next_flush = now + PROGRESS_FLUSH_SECONDS
             if now >= deadline:
-                self._kill_solver()
+                run.cancel()
                 return ended(
                     JobStatus.FAILED,
                     f"solve ran past time_limit + {self.config.kill_grace_seconds} s and was killed",
                 )
             if self._stop.is_set() and self._stop_deadline is not None and now >= self._stop_deadline:
-                self._kill_solver()
+                run.cancel()
                 lease.release(self.db, c, "worker shut down")
                 return None
             if now >= next_beat:
@@ -299,11 +233,36 @@ class Worker:
                     log.warning("heartbeat failed: %s", exc, extra={"job_id": c.job_id, "worker_id": self.id})
                     continue
                 if beat is Beat.LOST:
-                    self._kill_solver()
+                    run.cancel()
                     return None
                 if beat is Beat.CANCEL:
-                    self._kill_solver()
+                    run.cancel()
                     return ended(JobStatus.CANCELLED, "cancelled while running")
+
+    def _lose(self, c: Claim, reason: str) -> None:
+        """The executor lost the machine running ``c``: expire the lease now and reap it, so the
+        job takes exactly the lost-lease path (re-queued with its attempt raised at the next
+        claim, CANCELLED if cancel was asked, FAILED after ``max_attempts``)."""
+        log.warning("execution lost: %s", reason, extra={"job_id": c.job_id, "worker_id": self.id})
+        now = time.time()
+        try:
+            with self.db.write() as s:  # the event first, while the lease still holds
+                held = select(Job.seq).where(
+                    Job.id == c.job_id,
+                    Job.attempt == c.attempt,
+                    Job.lease_owner == c.worker_id,
+                    Job.status == JobStatus.RUNNING.value,
+                )
+                if s.scalars(held).first() is None:
+                    return  # not ours any more: someone else already dealt with it
+                data = {"attempt": c.attempt, "executor": self.executor.name, "reason": reason}
+                add_event(s, c.job_id, "lost", data)
+            if lease.heartbeat(self.db, c, 0.0, now=now - 1.0) is not Beat.LOST:  # expires it 1 s ago
+                lease.reap_expired(self.db, now=now)
+        except OperationalError as exc:  # the lease still expires on its own and any worker reaps it
+            log.warning(
+                "could not expire the lease: %s", exc, extra={"job_id": c.job_id, "worker_id": self.id}
+            )
 
     def _outcome(self, c: Claim, msg: dict[str, Any]) -> Outcome:
         seconds = float(msg.get("seconds", 0.0))
@@ -371,7 +330,11 @@ def main(argv: list[str] | None = None) -> None:
     upgrade(db)
     worker = Worker(config, db)
     worker.install_signal_handlers()
-    log.info("worker started", extra={"worker_id": worker.id, "pid": os.getpid()})
+    log.info(
+        "worker started (executor: %s)",
+        worker.executor.name,
+        extra={"worker_id": worker.id, "pid": os.getpid()},
+    )
     worker.run()
 
 
