@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from kakehashi.datasets import cvrplib, gset, orlib, tsplib
 from kakehashi.datasets.download import DownloadReport, download
-from kakehashi.exceptions import DownloadError
 from kakehashi.datasets.location import cache_dir, data_dir
 from kakehashi.datasets.registry import Dataset, DatasetFile, get_dataset, registry
+from kakehashi.exceptions import DownloadError
 
 __all__ = [
     "Dataset",
