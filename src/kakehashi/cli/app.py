@@ -201,6 +201,7 @@ _COMMANDS = {
     "cancel": ("kakehashi.cli.service", "cancel"),
     "jobs": ("kakehashi.cli.service", "jobs"),
     "usage": ("kakehashi.cli.service", "usage"),
+    "pool": ("kakehashi.cli.pool", "pool"),
 }
 
 

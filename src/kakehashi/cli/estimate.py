@@ -1,7 +1,8 @@
 """``kakehashi estimate FILE``: expected queue wait, run time and cost per eligible backend.
 
-Works locally from a pool file (``--pool``, or ``KAKEHASHI_POOL``) with an empty queue; the
-service's ``POST /v1/estimate`` calls :func:`kakehashi.pool.estimate.estimate` with its live queue.
+With a service URL (``--url``/``KAKEHASHI_URL``, plus ``--token``) it asks the service's
+``POST /v1/estimate``, which calls :func:`kakehashi.pool.estimate.estimate` with its live queue;
+otherwise it works locally from a pool file (``--pool``, or ``KAKEHASHI_POOL``) with an empty queue.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -29,12 +30,32 @@ def estimate(
     history: Annotated[
         Path | None, typer.Option("--history", help="Router history (JSON lines); default $KAKEHASHI_ROUTER_HISTORY.")
     ] = None,
+    url: Annotated[
+        str | None,
+        typer.Option("--url", envvar="KAKEHASHI_URL", help="Ask this service (its live queue); default: local."),
+    ] = None,
+    token: Annotated[str | None, typer.Option("--token", envvar="KAKEHASHI_TOKEN", help="Your API token.")] = None,
 ) -> None:
-    """Expected queue wait, run time and cost of FILE on each eligible backend of the pool."""
+    """Expected queue wait, run time and cost of FILE on each eligible backend of the pool.
+
+    With a service URL (``--url`` or ``KAKEHASHI_URL``) the service answers from its live pool and
+    queue (``POST /v1/estimate``); otherwise it is computed here from the pool file, queue empty.
+    """
     import kakehashi
     from kakehashi.pool.config import load_pool
+    from kakehashi.pool.estimate import BackendEstimate
     from kakehashi.pool.estimate import estimate as run_estimate
 
+    if url:
+        from kakehashi.cli.service import _client
+
+        problem = kakehashi.read(file)
+        with _client(url, token) as client:
+            raw = client.estimate(problem, time_limit=time_limit)
+            project = client.project()["name"]
+        rows = [BackendEstimate(**{k: v for k, v in r.items() if k != "total_s"}) for r in raw]
+        _show(rows, problem.name, project, time_limit, as_json)
+        return
     pool_path = pool or (Path(os.environ["KAKEHASHI_POOL"]) if os.environ.get("KAKEHASHI_POOL") else None)
     if pool_path is None:
         raise ModelError("give the pool file with --pool (or set KAKEHASHI_POOL)", field="--pool")
@@ -44,11 +65,15 @@ def estimate(
     if hist is None and os.environ.get("KAKEHASHI_ROUTER_HISTORY"):
         hist = Path(os.environ["KAKEHASHI_ROUTER_HISTORY"])
     rows = run_estimate(problem, config, project=project, time_limit=time_limit, history=hist)
+    _show(rows, problem.name, project, time_limit, as_json)
+
+
+def _show(rows: list[Any], name: str, project: str, time_limit: float, as_json: bool) -> None:
     if as_json:
-        print(json.dumps({"problem": problem.name, "project": project, "time_limit": time_limit,
+        print(json.dumps({"problem": name, "project": project, "time_limit": time_limit,
                           "currency": "JPY", "estimates": [r.to_dict() for r in rows]}, indent=2))
         return
-    table = Table(title=f"estimate for {problem.name} (project {project}, {time_limit:g} s)")
+    table = Table(title=f"estimate for {name} (project {project}, {time_limit:g} s)")
     for col in ("backend", "machine", "wait s", "run s", "cost ¥", "list ¥", "note"):
         table.add_column(col)
 

@@ -170,7 +170,9 @@ def usage(
     if as_json:
         out.print_json(json.dumps(report))
         return
-    table = Table("period", "backend", "hardware", "runs", "machine-s", "cost (yen)")
+    table = Table(
+        "period", "backend", "hardware", "runs", "machine-s", "list (yen)", "discount (yen)", "cost (yen)"
+    )
     for r in report["rows"]:
         table.add_row(
             r["period"],
@@ -178,6 +180,8 @@ def usage(
             r["hardware"],
             str(r["runs"]),
             f"{r['machine_seconds']:.3f}",
+            f"{r.get('list_cost_yen', r['cost_yen']):.2f}",
+            f"{r.get('discount_yen', 0.0):.2f}",
             f"{r['cost_yen']:.2f}",
         )
     table.add_row(
@@ -186,9 +190,23 @@ def usage(
         "",
         str(report["total_runs"]),
         f"{report['total_machine_seconds']:.3f}",
+        f"{report.get('total_list_cost_yen', report['total_cost_yen']):.2f}",
+        f"{report.get('total_discount_yen', 0.0):.2f}",
         f"{report['total_cost_yen']:.2f}",
     )
     out.print(table)
+    if report.get("tier"):
+        out.print(
+            f"tier: {report['tier']}  discount: {100 * (report.get('discount_rate') or 0.0):g}%",
+            highlight=False,
+        )
+    quota = report.get("quota")
+    if quota:
+        out.print(
+            f"quota: {quota['limit']:g} {quota['unit']} per {quota['period']}; used {quota['used']:g}, "
+            f"held by unfinished jobs {quota['pending']:g}, remaining {quota['remaining']:g}",
+            highlight=False,
+        )
 
 
 def serve(
@@ -205,9 +223,12 @@ def serve(
     """Run the platform: the HTTP API plus local workers, on embedded SQLite unless
     KAKEHASHI_DATABASE_URL points elsewhere."""
     from kakehashi.service.config import load_config
+    from kakehashi.service.pool_state import export_to_env
     from kakehashi.service.serve import serve as run
 
-    run(load_config(config), host=host, port=port, workers=workers, demo=demo)
+    cfg = load_config(config)
+    export_to_env(cfg)  # the workers it starts use the same pool file and routing history
+    run(cfg, host=host, port=port, workers=workers, demo=demo)
 
 
 def worker(
@@ -221,11 +242,13 @@ def worker(
     """Run one worker: claim jobs from the database and solve them until SIGTERM."""
     from kakehashi.service.config import load_config
     from kakehashi.service.logs import configure_logging
+    from kakehashi.service.pool_state import export_to_env
     from kakehashi.service.store.db import Database
     from kakehashi.service.store.migrate import upgrade
     from kakehashi.service.worker import Worker
 
     cfg = load_config(config)
+    export_to_env(cfg)  # claims and metering read the pool from the environment
     configure_logging(cfg.log_level)
     db = Database(cfg.database_url)
     upgrade(db)
@@ -236,7 +259,9 @@ def worker(
 
 # ------------------------------------------------------------------------ admin
 admin_app = typer.Typer(
-    help="Projects, tokens and prices (operators; works on the database directly).", no_args_is_help=True
+    help="Projects, tokens, prices, quotas, terms, machines and the audit trail (operators; works on the "
+    "database directly).",
+    no_args_is_help=True,
 )
 project_app = typer.Typer(help="Projects.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
@@ -323,6 +348,13 @@ def prices() -> None:
 
 def register(app: typer.Typer) -> None:
     """Mount every service command and the ``admin`` sub-app on ``app``."""
-    for fn in (submit, status, result, cancel, jobs, usage, serve, worker):
+    from kakehashi.cli.pool import pool
+
+    for fn in (submit, status, result, cancel, jobs, usage, serve, worker, pool):
         app.command(name=fn.__name__)(fn)
     app.add_typer(admin_app, name="admin")
+
+
+# the admin quota/terms/price/machine/audit commands live in kakehashi.cli.pool (they add
+# themselves to admin_app); imported last because that module imports this one
+from kakehashi.cli import pool as _pool_commands  # noqa: E402,F401

@@ -66,6 +66,9 @@ def submit_request(
     priority: int,
     params: dict[str, Any] | None,
     idempotency_key: str | None,
+    alternatives: list[str] | None = None,
+    deadline: datetime | None = None,
+    cost_cap_yen: float | None = None,
 ) -> dict[str, Any]:
     """Keyword arguments for ``httpx`` to submit ``problem`` (a Problem, or a file path to upload)."""
     headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
@@ -79,7 +82,17 @@ def submit_request(
         }
         if seed is not None:
             body["seed"] = seed
+        if alternatives:
+            body["alternatives"] = list(alternatives)
+        if deadline is not None:
+            body["deadline"] = deadline.isoformat()
+        if cost_cap_yen is not None:
+            body["cost_cap_yen"] = cost_cap_yen
         return {"json": body, "headers": headers}
+    if alternatives or deadline is not None or cost_cap_yen is not None:
+        raise ModelError(
+            "alternatives, deadline and cost_cap_yen need a Problem (JSON submission), not a file"
+        )
     path = Path(problem)
     try:
         content = path.read_bytes()

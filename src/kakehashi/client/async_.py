@@ -76,10 +76,16 @@ class AsyncClient:
         priority: int = 0,
         params: dict[str, Any] | None = None,
         idempotency_key: str | None = None,
+        alternatives: list[str] | None = None,
+        deadline: datetime | None = None,
+        cost_cap_yen: float | None = None,
     ) -> Job:
         """Submit a Problem (or upload an LP/MPS/JSON file by path); returns the queued Job.
 
         With ``idempotency_key``, retrying the same submission returns the same job.
+        ``alternatives``: backends allowed when the asked ones' machines are down; ``deadline``
+        and ``cost_cap_yen``: rejected at once (ModelError) when the pool cannot meet them. A
+        quota the job would exceed raises QuotaError (its ``limit`` and ``remaining`` in the message).
         """
         kwargs = submit_request(
             problem,
@@ -89,6 +95,9 @@ class AsyncClient:
             priority=priority,
             params=params,
             idempotency_key=idempotency_key,
+            alternatives=alternatives,
+            deadline=deadline,
+            cost_cap_yen=cost_cap_yen,
         )
         return Job.from_dict(await self._json("POST", "/v1/jobs", **kwargs))
 
@@ -205,6 +214,16 @@ class AsyncClient:
         if end:
             params["end"] = end.isoformat()
         return dict(await self._json("GET", "/v1/usage", params=params))
+
+    async def pool(self) -> dict[str, Any]:
+        """The machine pool now: each machine's state, busy and free slots, queued jobs; your queued
+        jobs and why they wait."""
+        return dict(await self._json("GET", "/v1/pool"))
+
+    async def estimate(self, problem: Problem, *, time_limit: float = 10.0) -> list[dict[str, Any]]:
+        """Expected queue wait and run time (s) and cost (yen) of ``problem`` per backend of the pool."""
+        body = {"problem": problem.to_dict(), "time_limit": time_limit}
+        return list((await self._json("POST", "/v1/estimate", json=body))["estimates"])
 
     async def project(self) -> dict[str, str]:
         """The project this client's token belongs to."""

@@ -70,17 +70,30 @@ class JobSpec:
     seed: int | None = None
     priority: int = 0
     params: dict[str, Any] = field(default_factory=dict)
+    #: backends allowed in place of the asked ones when their machines are down (in order)
+    alternatives: tuple[str, ...] = ()
+    #: UNIX seconds the job must finish by (None: no deadline)
+    deadline: float | None = None
+    #: the most the job may cost after the project's discount (yen; None: no cap)
+    cost_cap_yen: float | None = None
 
     def body_hash(self) -> str:
         """sha256 of everything that defines the job; equal hashes mean the same request."""
+        fields: dict[str, Any] = {
+            "backend": self.backend,
+            "time_limit": self.time_limit,
+            "seed": self.seed,
+            "priority": self.priority,
+            "params": self.params,
+        }
+        if self.alternatives:
+            fields["alternatives"] = list(self.alternatives)
+        if self.deadline is not None:
+            fields["deadline"] = self.deadline
+        if self.cost_cap_yen is not None:
+            fields["cost_cap_yen"] = self.cost_cap_yen
         options = json.dumps(
-            {
-                "backend": self.backend,
-                "time_limit": self.time_limit,
-                "seed": self.seed,
-                "priority": self.priority,
-                "params": self.params,
-            },
+            fields,
             sort_keys=True,
             separators=(",", ":"),
         )
@@ -108,7 +121,7 @@ def submit(
     *,
     idempotency_key: str | None = None,
     max_attempts: int = 3,
-    admit: Callable[[Session, str, JobSpec], None] | None = None,
+    admit: Callable[[Session, str, JobSpec], dict[str, Any] | None] | None = None,
 ) -> tuple[Job, bool]:
     """Persist a new QUEUED job (committed before returning) and return ``(job, created)``.
 
@@ -117,7 +130,8 @@ def submit(
     The unique constraint on ``(project_id, idempotency_key)`` decides races between
     concurrent submissions. ``admit(session, project_id, spec)`` runs inside the inserting
     transaction (under SQLite's write lock; on PostgreSQL it should lock the rows it reads) and
-    may raise, e.g. :class:`~kakehashi.exceptions.QuotaError`: the seam for atomic quota checks.
+    may raise, e.g. :class:`~kakehashi.exceptions.QuotaError`: the seam for atomic quota checks;
+    the column values it returns (e.g. the job's quota hold) are set on the new job.
     """
     body_hash = spec.body_hash()
 
@@ -154,11 +168,17 @@ def submit(
         cancel_requested=False,
         created_at=now,
         updated_at=now,
+        alternatives_json=json.dumps(list(spec.alternatives)),
+        deadline=spec.deadline,
+        cost_cap_yen=spec.cost_cap_yen,
+        hold_yen=0.0,
+        hold_machine_seconds=0.0,
     )
     try:
         with db.write() as s:
             if admit is not None:
-                admit(s, project_id, spec)
+                for column, value in (admit(s, project_id, spec) or {}).items():
+                    setattr(job, column, value)
             s.add(job)
             s.flush()
             add_event(s, job.id, "queued", {"status": JobStatus.QUEUED.value})

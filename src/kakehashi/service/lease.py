@@ -1,14 +1,15 @@
 """Claiming jobs with leases and heartbeats; only the current attempt may finish a job.
 
-A claim is one atomic statement::
+A claim runs one scheduling pass (:mod:`kakehashi.service.scheduling`: priority, fair share,
+aging, slots of the pool) in its write transaction and moves the first job the pass starts::
 
-    UPDATE jobs SET status='RUNNING', attempt=attempt+1, lease_owner=:w, lease_expires_at=:t ...
-    WHERE status='QUEUED' AND id = (SELECT id FROM jobs WHERE status='QUEUED'
-                                    ORDER BY priority DESC, seq LIMIT 1 [FOR UPDATE SKIP LOCKED])
+    UPDATE jobs SET status='RUNNING', attempt=attempt+1, lease_owner=:w, placement_json=... ...
+    WHERE status='QUEUED' AND id = (SELECT id FROM jobs WHERE id=:first AND status='QUEUED'
+                                    [FOR UPDATE SKIP LOCKED])
     RETURNING ...
 
-On PostgreSQL the sub-select takes a row lock with ``SKIP LOCKED`` so concurrent workers claim
-different jobs without waiting; on SQLite the whole statement runs under the database write lock
+On PostgreSQL the pass also holds a transaction advisory lock, so concurrent workers never give
+away the same slot; on SQLite the whole transaction runs under the database write lock
 (``BEGIN IMMEDIATE``), which makes it atomic. The worker renews ``lease_expires_at`` with
 heartbeats; :func:`reap_expired` returns jobs whose lease ran out to the queue (raising the
 attempt at the next claim) or fails them after ``max_attempts``. :func:`finish` writes the result,
@@ -27,11 +28,16 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from kakehashi.service.jobs import JobStatus, add_event
+from kakehashi.service.pool_state import PoolSource, snapshot
+from kakehashi.service.scheduling import run_pass
 from kakehashi.service.store.db import Database
-from kakehashi.service.store.models import Job, JobResult, LedgerEntry
+from kakehashi.service.store.models import Job, JobResult, LedgerEntry, Project
+
+#: PostgreSQL advisory lock key of the claim pass ("kakc").
+_PG_CLAIM_LOCK = 0x6B616B63
 
 
 @dataclass(frozen=True)
@@ -86,58 +92,95 @@ def claim(
     *,
     backends: Collection[str] | None = None,
     now: float | None = None,
+    pool: PoolSource | None = None,
 ) -> Claim | None:
-    """Claim the best QUEUED job (highest priority, then oldest) or return None.
+    """Claim the job the scheduling policy starts next, or return None.
 
-    ``backends`` restricts the claim to jobs asking for one of those backends (a worker pool
-    serving some machines only); None takes any job.
+    One scheduling pass (:mod:`kakehashi.service.scheduling`) ranks the queue (priority, fair
+    share, aging; EASY backfilling) over the pool's free slots; the claim takes the first job it
+    starts whose backends this worker serves (``backends``: a worker pool serving some backends
+    only; None takes any job), records the placement of its legs, and fails jobs the pass rejects
+    (a deadline that can no longer be met). ``pool`` is where the pool comes from (default: this
+    process's ``KAKEHASHI_POOL``/``KAKEHASHI_CONFIG``, else the default pool).
     """
     now = time.time() if now is None else now
-    pick = select(Job.id).where(Job.status == JobStatus.QUEUED.value)
-    if backends is not None:
-        pick = pick.where(Job.backend.in_(list(backends)))
-    pick = pick.order_by(Job.priority.desc(), Job.seq).limit(1)
-    if not db.is_sqlite:
-        pick = pick.with_for_update(skip_locked=True)
-    stmt = (
-        update(Job)
-        .where(Job.id == pick.scalar_subquery(), Job.status == JobStatus.QUEUED.value)
-        .values(
-            status=JobStatus.RUNNING.value,
-            attempt=Job.attempt + 1,
-            lease_owner=worker_id,
-            lease_expires_at=now + lease_seconds,
-            started_at=now,
-            updated_at=now,
-        )
-        .returning(
-            Job.id,
-            Job.project_id,
-            Job.attempt,
-            Job.backend,
-            Job.time_limit,
-            Job.seed,
-            Job.params_json,
-            Job.problem_json,
-            Job.created_at,
-        )
-    )
-    with db.write() as s:
-        row = s.execute(stmt).first()
-        if row is None:
+    with db.read() as s:  # idle workers poll: do not take the write lock for an empty queue
+        if s.scalars(select(Job.id).where(Job.status == JobStatus.QUEUED.value).limit(1)).first() is None:
             return None
+    source = pool or PoolSource.from_env()
+    with db.write() as s:
+        if not db.is_sqlite:  # serialise passes: two workers must not give away the same slot
+            s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_CLAIM_LOCK})
+        snap = snapshot(s, source, now)
+        decisions = run_pass(snap)
+        for r in decisions.rejections:
+            failed = s.execute(
+                update(Job)
+                .where(Job.id == r.job_id, Job.status == JobStatus.QUEUED.value)
+                .values(status=JobStatus.FAILED.value, finished_at=now, updated_at=now, error=r.reason)
+            )
+            if failed.rowcount == 1:  # type: ignore[attr-defined]
+                add_event(s, r.job_id, "failed", {"status": JobStatus.FAILED.value, "error": r.reason})
+        row = None
+        start = None
+        for start in decisions.starts:
+            wanted = snap.backends_of.get(start.job_id, "")
+            if backends is not None and not set(wanted.split(",")) <= set(backends):
+                continue
+            pick = select(Job.id).where(Job.id == start.job_id, Job.status == JobStatus.QUEUED.value)
+            if not db.is_sqlite:
+                pick = pick.with_for_update(skip_locked=True)
+            placement = [{"leg": p.leg, "backend": p.backend, "machine": p.machine} for p in start.placements]
+            row = s.execute(
+                update(Job)
+                .where(Job.id == pick.scalar_subquery(), Job.status == JobStatus.QUEUED.value)
+                .values(
+                    status=JobStatus.RUNNING.value,
+                    attempt=Job.attempt + 1,
+                    lease_owner=worker_id,
+                    lease_expires_at=now + lease_seconds,
+                    started_at=now,
+                    updated_at=now,
+                    placement_json=json.dumps(placement),
+                    wait_reason=None,
+                )
+                .returning(
+                    Job.id,
+                    Job.project_id,
+                    Job.attempt,
+                    Job.backend,
+                    Job.time_limit,
+                    Job.seed,
+                    Job.params_json,
+                    Job.problem_json,
+                    Job.created_at,
+                )
+            ).first()
+            if row is not None:
+                break
+        if row is None or start is None:
+            return None
+        backend = row.backend
+        if backend != "auto":  # an allowed alternative may stand in for a backend whose machines are down
+            backend = ",".join(p.backend for p in sorted(start.placements, key=lambda p: p.leg))
         add_event(
             s,
             row.id,
             "running",
-            {"status": JobStatus.RUNNING.value, "attempt": row.attempt, "worker": worker_id},
+            {
+                "status": JobStatus.RUNNING.value,
+                "attempt": row.attempt,
+                "worker": worker_id,
+                "placement": placement,
+                "backend": backend,
+            },
         )
     return Claim(
         job_id=row.id,
         project_id=row.project_id,
         attempt=row.attempt,
         worker_id=worker_id,
-        backend=row.backend,
+        backend=backend,
         time_limit=row.time_limit,
         seed=row.seed,
         params=json.loads(row.params_json),
@@ -210,19 +253,7 @@ def finish(db: Database, c: Claim, outcome: Outcome, *, now: float | None = None
                 JobResult(job_id=c.job_id, attempt=c.attempt, result_json=outcome.result_json, created_at=now)
             )
         if outcome.bill:
-            s.add(
-                LedgerEntry(
-                    project_id=c.project_id,
-                    job_id=c.job_id,
-                    attempt=c.attempt,
-                    backend=outcome.backend or c.backend,
-                    hardware=outcome.hardware,
-                    machine_seconds=outcome.machine_seconds,
-                    unit_price_yen=outcome.unit_price_yen,
-                    cost_yen=outcome.machine_seconds * outcome.unit_price_yen,
-                    created_at=now,
-                )
-            )
+            s.add(_ledger_row(s, c, outcome, now))
         for event in outcome.progress:
             add_event(s, c.job_id, "progress", {"attempt": c.attempt, **event})
         data: dict[str, Any] = {"status": outcome.status.value, "attempt": c.attempt}
@@ -232,7 +263,64 @@ def finish(db: Database, c: Claim, outcome: Outcome, *, now: float | None = None
             data["result_status"] = outcome.result_status
             data["objective"] = outcome.objective
         add_event(s, c.job_id, outcome.status.value.lower(), data)
+    if c.backend == "auto" and outcome.status is JobStatus.SUCCEEDED and outcome.result_json:
+        from kakehashi.service.history import record_auto_run
+
+        record_auto_run(c, outcome.result_json)
     return True
+
+
+def _ledger_row(s: Any, c: Claim, outcome: Outcome, now: float) -> LedgerEntry:
+    """The ledger row of a finished attempt: list price, the project's discount, the charged amount.
+
+    The unit price is that of the machines the job's legs were placed on (an admin override by
+    machine or kind first, then the pool file; the default pool uses the operator's price per
+    hardware kind that the worker passes in ``outcome``), summed over the legs: a racing portfolio
+    pays for every slot it held. ``machine_seconds`` counts every leg's slot.
+    """
+    from kakehashi.service.quotas import discount_rate, machine_price, price_overrides, terms_of
+
+    source = PoolSource.from_env()
+    placement_json = s.scalars(select(Job.placement_json).where(Job.id == c.job_id)).first()
+    placements = json.loads(placement_json or "[]")
+    project = s.get(Project, c.project_id)
+    price = outcome.unit_price_yen
+    legs = 1
+    discount = 0.0
+    machine: str | None = None
+    try:
+        pool = source.base(s, now)
+        if placements:
+            overrides = price_overrides(s)
+            legs = len(placements)
+            price = (
+                sum(machine_price(pool, overrides, p["machine"], outcome.unit_price_yen) for p in placements)
+                / legs
+            )
+            machine = ",".join(dict.fromkeys(p["machine"] for p in placements))[:100]
+        if project is not None:
+            discount = discount_rate(terms_of(project, pool), pool)
+    except Exception:  # a broken pool file must not lose the result: bill at the worker's price
+        legs, discount = max(1, len(placements)), 0.0
+    seconds = max(0.0, outcome.machine_seconds) * legs
+    price = max(0.0, price)
+    list_yen = seconds * price  # unrounded floats (kakehashi.pool.quota.charge rounds to micro-yen)
+    discount_yen = list_yen * discount
+    return LedgerEntry(
+        project_id=c.project_id,
+        job_id=c.job_id,
+        attempt=c.attempt,
+        backend=outcome.backend or c.backend,
+        hardware=outcome.hardware,
+        machine_seconds=seconds,
+        unit_price_yen=price,
+        cost_yen=list_yen - discount_yen,
+        list_yen=list_yen,
+        discount_rate=discount,
+        discount_yen=discount_yen,
+        machine=machine,
+        created_at=now,
+    )
 
 
 def release(db: Database, c: Claim, reason: str, *, now: float | None = None) -> bool:

@@ -3,7 +3,8 @@
 Each finished attempt writes one ledger row (see :func:`kakehashi.service.lease.finish`):
 ``machine_seconds`` is the wall time the solver child process spent on the job (seconds), the
 unit price is the operator's yen per second for the backend's hardware kind, and
-``cost_yen = machine_seconds × unit_price_yen``. An attempt whose worker died is not billed
+``list_yen = machine_seconds × unit_price_yen``, less the project's discount (its tier's, or
+the admin's override) gives the charged ``cost_yen`` (:func:`kakehashi.pool.quota.charge`). An attempt whose worker died is not billed
 (nobody can measure it); the retry is.
 """
 
@@ -42,6 +43,8 @@ class UsageRow:
     runs: int = 0
     machine_seconds: float = 0.0
     cost_yen: float = 0.0
+    list_cost_yen: float = 0.0
+    discount_yen: float = 0.0
 
 
 @dataclass
@@ -72,6 +75,8 @@ class UsageReport:
             "total_cost_yen": self.total_cost_yen,
             "total_machine_seconds": self.total_machine_seconds,
             "total_runs": sum(r.runs for r in self.rows),
+            "total_list_cost_yen": sum(r.list_cost_yen for r in self.rows),
+            "total_discount_yen": sum(r.discount_yen for r in self.rows),
             "rows": [r.__dict__ for r in self.rows],
         }
 
@@ -108,5 +113,7 @@ def usage(
             row.runs += 1
             row.machine_seconds += e.machine_seconds
             row.cost_yen += e.cost_yen
+            row.list_cost_yen += e.list_yen
+            row.discount_yen += e.discount_yen
     rows = sorted(groups.values(), key=lambda r: (r.period, r.backend))
     return UsageReport(project_id=project_id, start=start, end=end, period=period, rows=rows)

@@ -30,6 +30,8 @@ from kakehashi.exceptions import (
     QuotaError,
 )
 from kakehashi.service.jobs import IdempotencyConflictError, JobConflictError, JobNotFoundError
+from kakehashi.service.pool_state import MachineNotFoundError
+from kakehashi.service.quotas import QuotaExceededError
 from kakehashi.service.tenancy import ProjectExistsError, ProjectNotFoundError
 
 PROBLEM_JSON = "application/problem+json"
@@ -40,6 +42,7 @@ log = logging.getLogger("kakehashi.api")
 ERROR_STATUS: list[tuple[type[KakehashiError], int, str]] = [
     (JobNotFoundError, 404, "not-found"),
     (ProjectNotFoundError, 404, "not-found"),
+    (MachineNotFoundError, 404, "not-found"),
     (IdempotencyConflictError, 422, "idempotency-key-reused"),
     (JobConflictError, 409, "conflict"),
     (ProjectExistsError, 409, "conflict"),
@@ -113,6 +116,11 @@ def install(app: FastAPI) -> None:
             extra = {k: v for k, v in {"field": exc.field, "line": exc.line}.items() if v is not None}
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         return problem_response(status, slug, str(exc), kind=_kind(exc), headers=headers, **extra)
+
+    @app.exception_handler(QuotaExceededError)
+    async def _quota(_request: Request, exc: QuotaExceededError) -> JSONResponse:
+        body = {k: v for k, v in exc.body().items() if k not in ("type", "title", "status", "detail")}
+        return problem_response(exc.status, "quota-exceeded", str(exc), kind="QuotaError", **body)
 
     @app.exception_handler(HttpProblem)
     async def _http_problem(_request: Request, exc: HttpProblem) -> JSONResponse:

@@ -61,6 +61,10 @@ def handle(request: dict[str, Any], emit: Callable[[dict[str, Any]], None] | Non
         from kakehashi.solver import solve
 
         problem = Problem.from_dict(request["problem"])
+        if request.get("backend", "auto") == "auto":
+            from kakehashi.service.history import use_service_history
+
+            use_service_history()  # the learned router reads the platform's own history
         result = solve(
             problem,
             backend=request.get("backend", "auto"),

@@ -13,9 +13,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import kakehashi
 from kakehashi.service import problems
-from kakehashi.service.api import admin_routes, jobs_routes, ops_routes
+from kakehashi.service.api import admin_routes, jobs_routes, ops_routes, pool_routes
 from kakehashi.service.api.deps import State
 from kakehashi.service.config import ServiceConfig, load_config
+from kakehashi.service.pool_state import PoolSource
 from kakehashi.service.store.db import Database
 from kakehashi.service.store.migrate import upgrade
 
@@ -67,7 +68,9 @@ def _error_codes(path: str, method: str) -> set[int]:
     if method in ("post", "put", "patch"):
         codes.add(400)  # a body that is not even JSON
     if path == "/v1/jobs" and method == "post":
-        codes |= {413, 415}
+        codes |= {402, 413, 415, 429}
+    if path == "/v1/estimate":
+        codes.add(413)
     if path.endswith("/cancel") or path.endswith("/result") or path.startswith("/v1/admin/projects"):
         codes.add(409)
     if path == "/readyz":
@@ -112,9 +115,10 @@ def create_app(
         version=kakehashi.__version__,
         description="Durable solver jobs over HTTP: submit problems, follow them, fetch results, see usage.",
     )
-    app.state.kakehashi = State(config=config, db=db)
+    app.state.kakehashi = State(config=config, db=db, pool=PoolSource.from_config(config))
     problems.install(app)
     app.include_router(jobs_routes.build_router(config))
+    app.include_router(pool_routes.build_router())
     app.include_router(admin_routes.build_router())
     app.include_router(ops_routes.build_router())
     app.add_middleware(AccessLog)

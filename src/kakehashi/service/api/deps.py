@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -12,6 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from kakehashi.exceptions import AuthError
 from kakehashi.service import tenancy
 from kakehashi.service.config import ServiceConfig
+from kakehashi.service.pool_state import PoolSource
 from kakehashi.service.store.db import Database
 from kakehashi.service.store.models import Project
 
@@ -24,6 +25,7 @@ class State:
 
     config: ServiceConfig
     db: Database
+    pool: PoolSource = field(default_factory=PoolSource)
 
 
 def get_state(request: Request) -> State:

@@ -13,13 +13,14 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from kakehashi.exceptions import ModelError
-from kakehashi.service import jobs, metering
+from kakehashi.service import jobs, metering, pool_state, quotas, scheduling
 from kakehashi.service.api import submission
-from kakehashi.service.api.deps import ProjectDep, StateDep
+from kakehashi.service.api.deps import ProjectDep, State, StateDep
 from kakehashi.service.api.schemas import JobOut, JobPage, SubmitRequest, UsageOut
 from kakehashi.service.config import ServiceConfig
 from kakehashi.service.jobs import TERMINAL, JobStatus
 from kakehashi.service.problems import HttpProblem
+from kakehashi.service.store.models import Job, Project
 
 #: Long-poll intervals (seconds): fast when a job is likely to finish soon, slow otherwise.
 FAST_POLL_SECONDS = 0.005
@@ -113,6 +114,36 @@ def _ts(dt: datetime | None, field: str) -> float | None:
         raise ModelError(f"date out of range: {dt}", field=field) from exc
 
 
+def admit_and_submit(
+    state: State, project: Project, spec: jobs.JobSpec, idempotency_key: str | None
+) -> tuple[Job, bool]:
+    """Check the job against the pool (422 when it can never run) and submit it with the atomic
+    quota check (402/429) inside the inserting transaction."""
+    now = time.time()
+    with state.db.read() as s:
+        proj = s.get(Project, project.id)
+        config, down = pool_state.live_config(s, state.pool, proj, now)
+    scheduling.check_submission(
+        config,
+        project.name,
+        spec.backend,
+        spec.alternatives,
+        spec.time_limit,
+        deadline=spec.deadline,
+        cost_cap_yen=spec.cost_cap_yen,
+        down=down,
+        now=now,
+    )
+    return jobs.submit(
+        state.db,
+        project.id,
+        spec,
+        idempotency_key=idempotency_key,
+        max_attempts=state.config.max_attempts,
+        admit=quotas.admit(config),
+    )
+
+
 def build_router(config: ServiceConfig) -> APIRouter:
     """The job routes; ``config`` sets the documented page-size limit."""
     router = APIRouter(prefix="/v1", tags=["jobs"])
@@ -183,9 +214,7 @@ def build_router(config: ServiceConfig) -> APIRouter:
             text = body.decode("utf-8", errors="replace")
             spec = await run_in_threadpool(submission.from_text, config, text, fmt, options, None)
         job, created = await run_in_threadpool(
-            lambda: jobs.submit(
-                state.db, project.id, spec, idempotency_key=idempotency_key, max_attempts=config.max_attempts
-            )
+            lambda: admit_and_submit(state, project, spec, idempotency_key)
         )
         return JSONResponse(
             JobOut.of(job).model_dump(mode="json"),
@@ -341,13 +370,24 @@ def build_router(config: ServiceConfig) -> APIRouter:
         end: Annotated[datetime | None, Query(description="ISO 8601, exclusive.")] = None,
         period: Annotated[Literal["day", "month", "all"], Query()] = "day",
     ) -> UsageOut:
-        """Machine-seconds and cost (yen) from the ledger, by period and backend."""
-        report = await run_in_threadpool(
-            lambda: metering.usage(
+        """Machine-seconds and cost (yen) from the ledger, by period and backend: list price,
+        the project's discount and what was charged, plus the quota with what remains."""
+
+        def build() -> dict[str, Any]:
+            report = metering.usage(
                 state.db, project.id, start=_ts(start, "start"), end=_ts(end, "end"), period=period
-            )
-        )
-        return UsageOut.model_validate(report.to_dict())
+            ).to_dict()
+            with state.db.read() as s:
+                proj = s.get(Project, project.id)
+                assert proj is not None
+                base = state.pool.base(s, time.time())
+                terms = quotas.terms_of(proj, base)
+                report["tier"] = terms.tier.value
+                report["discount_rate"] = quotas.discount_rate(terms, base)
+                report["quota"] = quotas.quota_status(s, project.id)
+            return report
+
+        return UsageOut.model_validate(await run_in_threadpool(build))
 
     @router.get("/project", summary="The caller's project", tags=["projects"])
     async def whoami(project: ProjectDep) -> dict[str, str]:

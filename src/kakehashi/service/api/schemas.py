@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -26,6 +27,21 @@ class SubmitRequest(BaseModel):
     seed: int | None = Field(None, ge=0, le=MAX_SEED, description="Random seed (None: nondeterministic).")
     priority: int = Field(0, ge=-1000, le=1000, description="Higher runs first.")
     params: dict[str, Any] = Field(default_factory=dict, description="Backend parameters.")
+    alternatives: list[str] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Backends allowed in place of the asked ones when their machines are down, in order.",
+    )
+    deadline: datetime | None = Field(
+        None, description="ISO 8601 time the job must finish by; 422 when it cannot, even started now."
+    )
+    cost_cap_yen: float | None = Field(
+        None,
+        ge=0,
+        le=1e12,
+        allow_inf_nan=False,
+        description="The most the job may cost after discount (yen).",
+    )
 
 
 def _iso(ts: float | None) -> datetime | None:
@@ -55,6 +71,12 @@ class JobOut(BaseModel):
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    alternatives: list[str] = Field(default_factory=list)
+    deadline: datetime | None = None
+    cost_cap_yen: float | None = None
+    hold_yen: float = 0.0
+    hold_machine_seconds: float = 0.0
+    placement: list[dict[str, Any]] | None = None
 
     @classmethod
     def of(cls, job: Job) -> JobOut:
@@ -84,6 +106,12 @@ class JobOut(BaseModel):
             created_at=created,
             started_at=_iso(job.started_at),
             finished_at=_iso(job.finished_at),
+            alternatives=json.loads(job.alternatives_json or "[]"),
+            deadline=_iso(job.deadline),
+            cost_cap_yen=job.cost_cap_yen,
+            hold_yen=job.hold_yen or 0.0,
+            hold_machine_seconds=job.hold_machine_seconds or 0.0,
+            placement=json.loads(job.placement_json) if job.placement_json else None,
         )
 
 
@@ -95,12 +123,27 @@ class JobPage(BaseModel):
 
 
 class UsageRowOut(BaseModel):
+    """``cost_yen`` is what was charged: ``list_cost_yen − discount_yen``."""
+
     period: str
     backend: str
     hardware: str
     runs: int
     machine_seconds: float
     cost_yen: float
+    list_cost_yen: float = 0.0
+    discount_yen: float = 0.0
+
+
+class QuotaStatusOut(BaseModel):
+    """A quota with what the period used, what unfinished jobs hold, and what remains."""
+
+    unit: str
+    period: str
+    limit: float | None
+    used: float
+    pending: float
+    remaining: float | None
 
 
 class UsageOut(BaseModel):
@@ -115,6 +158,11 @@ class UsageOut(BaseModel):
     total_machine_seconds: float
     total_runs: int
     rows: list[UsageRowOut]
+    total_list_cost_yen: float = 0.0
+    total_discount_yen: float = 0.0
+    tier: str | None = None
+    discount_rate: float | None = None
+    quota: QuotaStatusOut | None = None
 
 
 class ProjectOut(BaseModel):
@@ -149,6 +197,134 @@ class PricesOut(BaseModel):
     currency: str
     unit: str
     prices: dict[str, float]
+    overrides: dict[str, float] = Field(default_factory=dict)
+
+
+class QuotaSet(BaseModel):
+    """A project's hard cap per period; ``limit`` null removes it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    limit: float | None = Field(
+        ..., ge=0, le=1e12, allow_inf_nan=False, description="Yen or machine-seconds."
+    )
+    unit: Literal["yen", "machine-seconds"] = "yen"
+    period: Literal["day", "week", "month", "all"] = "month"
+    reason: str = Field("", max_length=500)
+
+
+class TermsSet(BaseModel):
+    """Change a project's terms; only the fields sent change (null: back to the pool's default)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tier: Literal["research", "academic", "contributor", "commercial"] | None = None
+    discount: float | None = Field(None, ge=0, lt=1, allow_inf_nan=False, description="Overrides the tier's.")
+    shares: float | None = Field(None, gt=0, le=1e6, allow_inf_nan=False, description="Fair-share weight.")
+    reason: str = Field("", max_length=500)
+
+
+class TermsOut(BaseModel):
+    project: str
+    tier: str
+    discount_rate: float
+    shares: float
+    quota: QuotaStatusOut | None = None
+
+
+class PriceSet(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    price_yen_per_second: float | None = Field(
+        ..., ge=0, le=1e9, allow_inf_nan=False, description="null removes the override."
+    )
+    reason: str = Field("", max_length=500)
+
+
+class MachineStateSet(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field("", max_length=500)
+
+
+class AuditOut(BaseModel):
+    id: int
+    at: datetime
+    actor: str
+    subject: str
+    field: str
+    old: Any = None
+    new: Any = None
+    reason: str
+
+
+class EstimateRequest(BaseModel):
+    """A problem to estimate (as in a submission) and the time limit it would run with."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    problem: dict[str, Any] = Field(description="A kakehashi.problem document (Problem.to_dict()).")
+    time_limit: float = Field(10.0, gt=0, le=86400.0, allow_inf_nan=False, description="Seconds per backend.")
+
+
+class BackendEstimateOut(BaseModel):
+    """Expected queue wait and run time (seconds) and cost (yen) on one backend of the pool."""
+
+    backend: str
+    eligible: bool
+    reason: str
+    machine: str | None
+    kind: str | None
+    queue_wait_s: float | None
+    run_time_s: float | None
+    total_s: float | None
+    list_cost_yen: float | None
+    discount_rate: float
+    cost_yen: float | None
+    expected_quality: float | None
+
+
+class EstimateOut(BaseModel):
+    problem: str
+    project: str
+    time_limit: float
+    currency: str
+    estimates: list[BackendEstimateOut]
+
+
+class PoolMachineOut(BaseModel):
+    name: str
+    kind: str
+    state: Literal["up", "down", "maintenance"]
+    up: bool
+    down_reason: str | None
+    in_maintenance: bool
+    slots: int
+    busy: int
+    free: int
+    queued: int
+    backends: list[str]
+    price_yen_per_second: float
+    qubits: int
+    gpu_memory_gib: float
+
+
+class QueuedJobOut(BaseModel):
+    id: str
+    backend: str
+    reason: str
+    reserved_start_in_s: float | None
+
+
+class PoolOut(BaseModel):
+    """The pool now: machines with busy/free slots and queued jobs; your own queued jobs and why they wait."""
+
+    machines: list[PoolMachineOut]
+    queued: int
+    running_legs: int
+    down: list[str]
+    default_pool: bool
+    your_queued_jobs: list[QueuedJobOut]
 
 
 class WorkerOut(BaseModel):

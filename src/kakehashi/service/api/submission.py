@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
+from datetime import UTC
 from typing import Any
 
 from pydantic import ValidationError
@@ -130,6 +131,20 @@ def _problem(parse: Any, what: str) -> Problem:
 def _spec(config: ServiceConfig, problem: Problem, req: SubmitRequest) -> JobSpec:
     _check_size(config, problem.num_variables, problem.num_constraints)
     backend = _check_backend(config, req.backend, req.time_limit)
+    alternatives: tuple[str, ...] = ()
+    if req.alternatives:
+        if any(a == "auto" for a in req.alternatives):
+            raise ModelError("'auto' cannot be an alternative; name backends", field="alternatives")
+        alternatives = tuple(
+            dict.fromkeys(_check_backend(config, list(req.alternatives), req.time_limit).split(","))
+        )
+    deadline = None
+    if req.deadline is not None:
+        d = req.deadline if req.deadline.tzinfo else req.deadline.replace(tzinfo=UTC)
+        try:
+            deadline = d.timestamp()
+        except (OverflowError, ValueError, OSError) as exc:
+            raise ModelError(f"deadline out of range: {req.deadline}", field="deadline") from exc
     try:
         canonical = json.dumps(problem.to_dict(), sort_keys=True, allow_nan=False)
         params_json = json.dumps(req.params, allow_nan=False)
@@ -145,6 +160,9 @@ def _spec(config: ServiceConfig, problem: Problem, req: SubmitRequest) -> JobSpe
         seed=req.seed,
         priority=req.priority,
         params=json.loads(params_json),
+        alternatives=alternatives,
+        deadline=deadline,
+        cost_cap_yen=req.cost_cap_yen,
     )
 
 

@@ -32,6 +32,10 @@ class Project(Base):
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     created_at: Mapped[float] = mapped_column(Float)
+    #: terms set by the admin (None: the pool file's terms, else commercial / 1 share / tier discount)
+    tier: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    discount: Mapped[float | None] = mapped_column(Float, nullable=True)
+    shares: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class ApiToken(Base):
@@ -61,6 +65,7 @@ class Job(Base):
         Index("ix_jobs_claim", "status", "priority", "seq"),
         Index("ix_jobs_project_seq", "project_id", "seq"),
         Index("ix_jobs_lease", "status", "lease_expires_at"),
+        Index("ix_jobs_project_status", "project_id", "status"),
     )
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -91,6 +96,16 @@ class Job(Base):
     started_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     finished_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     updated_at: Mapped[float] = mapped_column(Float)
+    # scheduling (migration 0002): allowed alternative backends, deadline (UNIX s), cost cap (yen),
+    # the quota hold (estimated cost, counted as pending until the job ends), the placement of its
+    # legs on machines while it runs, and why it waits.
+    alternatives_json: Mapped[str] = mapped_column(Text, default="[]")
+    deadline: Mapped[float | None] = mapped_column(Float, nullable=True)
+    cost_cap_yen: Mapped[float | None] = mapped_column(Float, nullable=True)
+    hold_yen: Mapped[float] = mapped_column(Float, default=0.0)
+    hold_machine_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    placement_json: Mapped[str | None] = mapped_column(Text, nullable=True)
+    wait_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class JobResult(Base):
@@ -137,8 +152,13 @@ class LedgerEntry(Base):
     hardware: Mapped[str] = mapped_column(String(32))
     machine_seconds: Mapped[float] = mapped_column(Float)
     unit_price_yen: Mapped[float] = mapped_column(Float)
+    #: what the project pays: ``list_yen × (1 − discount_rate)`` (yen)
     cost_yen: Mapped[float] = mapped_column(Float)
     created_at: Mapped[float] = mapped_column(Float)
+    list_yen: Mapped[float] = mapped_column(Float, default=0.0)
+    discount_rate: Mapped[float] = mapped_column(Float, default=0.0)
+    discount_yen: Mapped[float] = mapped_column(Float, default=0.0)
+    machine: Mapped[str | None] = mapped_column(String(100), nullable=True)
 
 
 class WorkerRecord(Base):
@@ -152,3 +172,57 @@ class WorkerRecord(Base):
     started_at: Mapped[float] = mapped_column(Float)
     last_seen: Mapped[float] = mapped_column(Float)
     stopped_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class ProjectQuota(Base):
+    """A project's hard cap per period (``unit``: yen charged after discount, or machine-seconds).
+
+    Submissions lock this row (``SELECT ... FOR UPDATE`` on PostgreSQL) so concurrent ones
+    cannot overspend.
+    """
+
+    __tablename__ = "project_quotas"
+
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id"), primary_key=True)
+    limit: Mapped[float] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(20))
+    period: Mapped[str] = mapped_column(String(10))
+    updated_at: Mapped[float] = mapped_column(Float)
+
+
+class MachineState(Base):
+    """The operator's live override of a pool machine: marked down (or back up) with a reason."""
+
+    __tablename__ = "machine_states"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    up: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    actor: Mapped[str] = mapped_column(String(100), default="")
+    updated_at: Mapped[float] = mapped_column(Float)
+
+
+class PriceOverride(Base):
+    """A unit price (yen per machine-second) set by the admin for a machine name or hardware kind."""
+
+    __tablename__ = "price_overrides"
+
+    subject: Mapped[str] = mapped_column(String(100), primary_key=True)
+    price_yen_per_second: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float] = mapped_column(Float)
+
+
+class AuditEntry(Base):
+    """One change of a quota, price, tier or machine state: who, when, what, old → new, why."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_subject", "subject", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[float] = mapped_column(Float)
+    actor: Mapped[str] = mapped_column(String(100))
+    subject: Mapped[str] = mapped_column(String(200))
+    field: Mapped[str] = mapped_column(String(100))
+    old_json: Mapped[str] = mapped_column(Text)
+    new_json: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text, default="")

@@ -1,0 +1,88 @@
+"""``/v1/pool`` (the pool's live state) and ``/v1/estimate`` (wait, run time and cost per backend)."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+
+from kakehashi.exceptions import ModelError
+from kakehashi.model.problem import Problem
+from kakehashi.service import pool_state, scheduling
+from kakehashi.service.api import submission
+from kakehashi.service.api.deps import ProjectDep, StateDep
+from kakehashi.service.api.schemas import EstimateOut, EstimateRequest, PoolOut
+from kakehashi.service.history import history_path
+
+
+def build_router() -> APIRouter:
+    router = APIRouter(prefix="/v1", tags=["pool"])
+
+    @router.get("/pool", response_model=PoolOut, summary="The machine pool now")
+    async def pool(state: StateDep, project: ProjectDep) -> dict[str, Any]:
+        """Every machine: up, down or in maintenance, slots busy and free, queued jobs that could
+        run on it; and your own queued jobs with why they wait (other projects': counts only)."""
+
+        def view() -> dict[str, Any]:
+            with state.db.read() as s:
+                snap = pool_state.snapshot(s, state.pool)
+            return scheduling.pool_view(snap, scheduling.run_pass(snap, full=True), project.id)
+
+        return await run_in_threadpool(view)
+
+    @router.post("/estimate", response_model=EstimateOut, summary="Estimate wait, run time and cost")
+    async def estimate(
+        body: EstimateRequest, request: Request, state: StateDep, project: ProjectDep
+    ) -> dict[str, Any]:
+        """Expected queue wait and run time (seconds) and cost (yen, after your discount) of the
+        problem on each backend of the pool, from the live queue and pool state (an upper bound:
+        running and queued jobs are taken to use their full time limits). Ineligible backends
+        come last with the reason."""
+        length = request.headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > state.config.max_body_bytes:
+            raise ModelError("request body too large", field="problem")
+
+        def run() -> dict[str, Any]:
+            from kakehashi.pool.estimate import estimate as run_estimate
+
+            variables = body.problem.get("variables")
+            constraints = body.problem.get("constraints")
+            submission._check_size(
+                state.config,
+                len(variables) if isinstance(variables, list) else 0,
+                len(constraints) if isinstance(constraints, list) else 0,
+            )
+            problem: Problem = submission._problem(
+                lambda: Problem.from_dict(body.problem, source="request"), "problem document"
+            )
+            submission._check_size(state.config, problem.num_variables, problem.num_constraints)
+            with state.db.read() as s:
+                snap = pool_state.snapshot(s, state.pool, time.time())
+            hist = history_path()
+            rows = run_estimate(
+                problem,
+                snap.config,
+                project=project.name,
+                time_limit=body.time_limit,
+                now=snap.now,
+                queue=snap.queue,
+                running=snap.running,
+                down=sorted(snap.down),
+                usage=snap.usage,
+                history=hist if hist.exists() else None,
+            )
+            out = [json.loads(json.dumps(r.to_dict(), default=str)) for r in rows]
+            return {
+                "problem": problem.name,
+                "project": project.name,
+                "time_limit": body.time_limit,
+                "currency": "JPY",
+                "estimates": out,
+            }
+
+        return await run_in_threadpool(run)
+
+    return router
