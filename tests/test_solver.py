@@ -109,6 +109,17 @@ def test_unknown_backend_names_the_registered_ones(sack: Problem) -> None:
 
 
 def test_race_records_a_failing_leg() -> None:
+    bqm = dimod.generators.gnp_random_bqm(30, 0.3, "SPIN", random_state=5)
+    result = kakehashi.solve(
+        Problem(bqm), ["steepest", "sa"], time_limit=2, seed=1, params={"sa": {"num_readz": 1}}
+    )
+    assert result.backend == "steepest" and result.status is Status.FEASIBLE
+    assert result.objective == pytest.approx(bqm.energy(result.sample))
+    failed = [leg for leg in result.legs if leg.backend == "sa"]
+    assert failed and failed[0].status is Status.ERROR and "num_readz" in (failed[0].error or "")
+
+
+def test_mixed_integer_continuous_race_goes_to_the_milp_solver() -> None:
     cqm = dimod.ConstrainedQuadraticModel()
     r = dimod.Real("r", upper_bound=4)
     x = dimod.Integer("x", upper_bound=3)
@@ -116,5 +127,4 @@ def test_race_records_a_failing_leg() -> None:
     cqm.add_constraint(r + x <= 5, label="c")
     result = kakehashi.solve(Problem(cqm), ["highs", "sa"], time_limit=2)
     assert result.status is Status.OPTIMAL and result.objective == pytest.approx(-8.0)
-    failed = [leg for leg in result.legs if leg.backend == "sa"]
-    assert failed and failed[0].status is Status.ERROR and "continuous" in (failed[0].error or "")
+    assert result.backend == "highs"
