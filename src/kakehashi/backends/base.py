@@ -93,6 +93,20 @@ class Availability:
     def no(cls, reason: str) -> Availability:
         return cls(False, reason)
 
+    @classmethod
+    def of_modules(cls, *modules: str, hint: str) -> Availability:
+        """Yes when every module is importable (checked without importing it), else ``hint``."""
+        from importlib.util import find_spec
+
+        for module in modules:
+            try:
+                found = find_spec(module) is not None
+            except ModuleNotFoundError:  # a missing parent package
+                found = False
+            if not found:
+                return cls(False, f"{module} is missing: {hint}")
+        return cls(True, "")
+
 
 class Termination(StrEnum):
     """How a backend run ended (the façade turns this into a Result status)."""

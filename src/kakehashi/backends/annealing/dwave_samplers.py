@@ -32,7 +32,7 @@ from kakehashi.backends.base import (
 from kakehashi.compile.targets import Compiled, TargetKind
 from kakehashi.exceptions import BackendRejected
 
-INSTALL_HINT = "dwave-samplers is missing: pip install 'dwave-samplers>=1.4'"
+INSTALL_HINT = "pip install 'dwave-samplers>=1.4'"
 #: Reads of the first batch; later batches double up to MAX_BATCH.
 FIRST_BATCH = 16
 MAX_BATCH = 4096
@@ -78,11 +78,7 @@ class _DwaveBackend:
         )
 
     def available(self) -> Availability:
-        try:
-            import dwave.samplers  # noqa: F401
-        except ImportError:
-            return Availability.no(INSTALL_HINT)
-        return Availability.yes()
+        return Availability.of_modules("dwave.samplers", hint=INSTALL_HINT)
 
     def solve(
         self,

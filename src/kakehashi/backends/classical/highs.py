@@ -81,11 +81,7 @@ class HighsBackend:
         )
 
     def available(self) -> Availability:
-        try:
-            import highspy  # noqa: F401
-        except ImportError:
-            return Availability.no("highspy is missing: pip install 'highspy>=1.7'")
-        return Availability.yes()
+        return Availability.of_modules("highspy", hint="pip install 'highspy>=1.7'")
 
     def _check_program(self, program: MatrixProgram) -> bool:
         """Reject what HiGHS cannot solve; return whether the objective is quadratic."""

@@ -67,11 +67,7 @@ class ScipBackend:
         )
 
     def available(self) -> Availability:
-        try:
-            import pyscipopt  # noqa: F401
-        except ImportError:
-            return Availability.no("PySCIPOpt is missing: pip install 'pyscipopt>=5.0'")
-        return Availability.yes()
+        return Availability.of_modules("pyscipopt", hint="pip install 'pyscipopt>=5.0'")
 
     def solve(
         self,

@@ -132,12 +132,7 @@ class QaoaBackend:
     def available(self) -> Availability:
         if self.sampler is not None and self.estimator is not None:
             return Availability.yes()
-        try:
-            import qiskit  # noqa: F401
-            import qiskit_aer  # noqa: F401
-        except ImportError:
-            return Availability.no("install the extra: pip install 'kakehashi[qiskit]'")
-        return Availability.yes()
+        return Availability.of_modules("qiskit", "qiskit_aer", hint="pip install 'kakehashi[qiskit]'")
 
     # ------------------------------------------------------------------ primitives
     def _primitives(self, seed: int | None, device: str, threads: int) -> tuple[Any, Any]:

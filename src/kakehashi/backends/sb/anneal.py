@@ -17,8 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from kakehashi.backends.sb import kernels
+from kakehashi.backends.sb import intkernels, kernels
 from kakehashi.backends.sb.arrays import IsingArrays
+from kakehashi.exceptions import BackendRejected
 
 #: Largest integer |dE| a lookup table is built for; beyond it the kernels call exp().
 _MAX_TABLE = 4096
@@ -55,8 +56,7 @@ def default_beta_range(arrays: IsingArrays) -> tuple[float, float]:
     probability about 1/(10·n)... tuned on Gset and dense ±1 graphs (see benchmarks/maxcut.py).
     """
     n = max(arrays.n, 2)
-    rows = np.asarray(arrays.Js.multiply(arrays.Js).sum(axis=1)).ravel() + arrays.h**2
-    rms_field = float(np.sqrt(rows.mean())) if rows.size else 1.0
+    rms_field = arrays.rms_field
     hot = math.log(2.0) / (2.0 * max(rms_field, 1e-12))
     cold = math.log(10.0 * n) / (2.0 * arrays.min_coupling())
     return hot, max(cold, hot * 1.01)
@@ -90,6 +90,7 @@ def anneal(
     chunk_sweeps: int = 64,
     polish: bool = True,
     kernel: str | None = None,
+    integer: bool | None = None,
 ) -> EngineResult:
     """Anneal ``num_replicas`` replicas for ``num_sweeps`` sweeps each.
 
@@ -106,14 +107,29 @@ def anneal(
         chunk_sweeps: sweeps between time/target checks.
         polish: run the 1-flip descent on every returned state.
         kernel: "dense" or "sparse" to force a kernel; default by density.
+        integer: use the integer kernels (:mod:`~kakehashi.backends.sb.intkernels`); default
+            whenever the model allows them (coefficients multiples of ½, small enough).
     """
     start = time.perf_counter()
-    n = arrays.n
     R = max(1, int(num_replicas))
     if seed is None:
         seed = int(np.random.SeedSequence().generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
     hot, cold = beta_range if beta_range is not None else default_beta_range(arrays)
-    sweeps = max(1, int(num_sweeps))
+    if integer is not False and int_layout(arrays, kernel) is not None:
+        return _anneal_int(arrays, R, max(1, int(num_sweeps)), (hot, cold), int(seed), start, time_limit,
+                           target, restarts, polish, kernel)
+    if integer:
+        raise BackendRejected("anneal: the integer kernels need coefficients that are multiples of 1/2")
+    return _anneal_float(arrays, R, max(1, int(num_sweeps)), (hot, cold), int(seed), start, time_limit,
+                         target, restarts, chunk_sweeps, polish, kernel)
+
+
+def _anneal_float(arrays: IsingArrays, R: int, sweeps: int, beta: tuple[float, float], seed: int,
+                  start: float, time_limit: float | None, target: float | None, restarts: bool,
+                  chunk_sweeps: int, polish: bool, kernel: str | None) -> EngineResult:
+    """The general path (real coefficients, or a forced kernel): float fields, exp() or a table."""
+    hot, cold = beta
+    n = arrays.n
     use_table = arrays.integral and math.ceil(2.0 * arrays.max_field()) + 1 <= _MAX_TABLE
     no_table = np.zeros((1, 1))
     dense = arrays.is_dense if kernel is None else kernel == "dense"
@@ -198,4 +214,125 @@ def anneal(
         info={"engine": "anneal", "kernel": "dense" if dense else "sparse", "table": use_table,
               "sweeps": total_sweeps, "rounds": rounds, "beta_range": [float(hot), float(cold)],
               "seed": int(seed)},
+    )
+
+
+def int_layout(arrays: IsingArrays, kernel: str | None = None) -> str | None:
+    """"dense" or "sparse" when the integer kernels can run this model, else None.
+
+    Needs integral coefficients, flip energies below the table limit and, for the dense layout,
+    doubled couplings that fit int8.
+    """
+    if not arrays.integral or int_width(arrays) > _MAX_TABLE:
+        return None
+    dense = arrays.is_dense if kernel is None else kernel == "dense"
+    if dense:
+        return "dense" if 2.0 * arrays.max_coupling <= 127.0 else ("sparse" if kernel is None else None)
+    return "sparse"
+
+
+def int_width(arrays: IsingArrays) -> int:
+    """One more than the largest flip energy |dE| = 2·|field| the model can produce."""
+    return math.ceil(2.0 * arrays.max_field()) + 2
+
+
+#: Most entries of one threshold table (uint32: 1 MiB); longer runs are cut into chunks.
+_TABLE_ENTRIES = 1 << 18
+#: Target wall time of one kernel call between time-limit / target checks (seconds).
+_CHUNK_SECONDS = 0.05
+
+
+def _anneal_int(arrays: IsingArrays, R: int, sweeps: int, beta: tuple[float, float], seed: int,
+                start: float, time_limit: float | None, target: float | None, restarts: bool,
+                polish: bool, kernel: str | None) -> EngineResult:
+    """Integer path: int8 spins, integer fields, threshold tables (see ``intkernels``)."""
+    hot, cold = beta
+    n = arrays.n
+    layout = int_layout(arrays, kernel)
+    width = int_width(arrays)
+    h2 = np.rint(2.0 * arrays.h).astype(np.int64)
+    if layout == "dense":
+        C = intkernels.doubled_rows(arrays.Js.indptr, arrays.Js.indices, arrays.Js.data, n)
+        gdtype: Any = np.int16 if width < 32000 else np.int32
+    else:
+        C = np.zeros((0, 0), dtype=np.int8)
+        gdtype = np.int32
+    indptr, indices = arrays.Js.indptr, arrays.Js.indices
+    coup = np.rint(2.0 * arrays.Js.data).astype(np.int32) if layout == "sparse" else np.zeros(0, np.int32)
+    deadline = None if time_limit is None else start + float(time_limit)
+    rng = kernels.seed_streams(int(seed) & 0x7FFFFFFFFFFFFFFF, R)
+    checks = deadline is not None or target is not None
+    # Without checks a run is one kernel call, unless its threshold table would be large.
+    chunk = max(1, min(sweeps, _TABLE_ENTRIES // width)) if not checks else 8
+
+    best_overall_s = np.zeros((0, n), dtype=np.int8)
+    best_overall_e = np.zeros(0)
+    rounds = 0
+    total_sweeps = 0
+    timed_out = False
+    ttt: float | None = None
+    while True:
+        rounds += 1
+        s = kernels.random_spins(rng, n)
+        g = np.empty((R, n), dtype=gdtype)
+        if layout == "dense":
+            intkernels.fields_rows(C, h2, s, g)
+        else:
+            intkernels.fields_csr(indptr, indices, coup, h2, s, g)
+        e0 = arrays.energies(s)  # exact, with offset
+        energy = np.zeros(R, dtype=np.int64)
+        best_e = np.zeros(R, dtype=np.int64)
+        best_s = s.copy()
+        k0 = 0
+        while k0 < sweeps:
+            k1 = min(sweeps, k0 + chunk)
+            thr, cut = intkernels.thresholds(_betas(hot, cold, sweeps, k0, k1), width)
+            t0 = time.perf_counter()
+            if layout == "dense":
+                intkernels.anneal_rows(C, thr, cut, s, g, energy, best_s, best_e, rng)
+            else:
+                intkernels.anneal_csr(indptr, indices, coup, thr, cut, s, g, energy, best_s, best_e, rng)
+            now = time.perf_counter()
+            total_sweeps += (k1 - k0) * R
+            if checks:  # size the next chunk to about _CHUNK_SECONDS of work
+                per = max(now - t0, 1e-6) / (k1 - k0)
+                chunk = int(min(4096, max(1, _CHUNK_SECONDS / per), max(1, _TABLE_ENTRIES // width)))
+            k0 = k1
+            if target is not None and float(np.min(e0 + best_e)) <= float(target) + 1e-7:
+                ttt = now - start
+                break
+            if deadline is not None and now >= deadline:
+                timed_out = k0 < sweeps
+                break
+        if polish:
+            if layout == "dense":
+                intkernels.fields_rows(C, h2, best_s, g)
+                intkernels.descend_rows(C, best_s, g)
+            else:
+                intkernels.fields_csr(indptr, indices, coup, h2, best_s, g)
+                intkernels.descend_csr(indptr, indices, coup, best_s, g)
+        exact = arrays.energies(best_s)
+        best_overall_s = np.concatenate([best_overall_s, best_s])
+        best_overall_e = np.concatenate([best_overall_e, exact])
+        if ttt is None and target is not None and exact.min() <= float(target) + 1e-7:
+            ttt = time.perf_counter() - start
+        if ttt is not None or timed_out or not restarts or (deadline is None and target is None):
+            break
+        if deadline is not None and time.perf_counter() >= deadline:
+            timed_out = True
+            break
+        if best_overall_e.shape[0] > 4 * R:  # keep the best 2R states only
+            keep = np.argsort(best_overall_e, kind="stable")[: 2 * R]
+            best_overall_s, best_overall_e = best_overall_s[keep], best_overall_e[keep]
+    order = np.argsort(best_overall_e, kind="stable")[:R]
+    return EngineResult(
+        spins=best_overall_s[order],
+        energies=best_overall_e[order],
+        seconds=time.perf_counter() - start,
+        reached_target=ttt is not None,
+        timed_out=timed_out,
+        time_to_target=ttt,
+        info={"engine": "anneal", "kernel": f"{layout}-int", "table": True,
+              "sweeps": total_sweeps,
+              "rounds": rounds, "beta_range": [float(hot), float(cold)], "seed": int(seed)},
     )

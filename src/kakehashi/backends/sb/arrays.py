@@ -10,8 +10,10 @@ once per solve, and evaluates energies exactly (float64) for the samples the ker
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
+import numba as nb
 import numpy as np
 import scipy.sparse as sp
 
@@ -64,8 +66,24 @@ class IsingArrays:
 
     def max_field(self) -> float:
         """max_i (|h_i| + Σ_j |Js_ij|): the largest local field any state can have."""
-        absrow = np.asarray(abs(self.Js).sum(axis=1)).ravel()
+        return self._max_field
+
+    @cached_property
+    def _max_field(self) -> float:
+        absrow, _ = _row_norms(self.Js.indptr, self.Js.data)
         return float(np.max(np.abs(self.h) + absrow)) if self.n else 0.0
+
+    @cached_property
+    def max_coupling(self) -> float:
+        """max |Js_ij| (0.0 without couplings)."""
+        return float(np.max(np.abs(self.Js.data))) if self.Js.nnz else 0.0
+
+    @cached_property
+    def rms_field(self) -> float:
+        """sqrt(mean_i (h_i² + Σ_j Js_ij²)): the typical local field of a random state."""
+        _, sqrow = _row_norms(self.Js.indptr, self.Js.data)
+        rows = sqrow + self.h**2
+        return float(np.sqrt(rows.mean())) if rows.size else 1.0
 
     def min_coupling(self) -> float:
         """The smallest energy quantum of a coefficient in h or Js (1.0 if there is none).
@@ -112,6 +130,20 @@ class IsingArrays:
         vals = list(j_dict.values())
         upper = sp.coo_matrix((vals, (rows, cols)), shape=(n, n)).tocsr()
         return cls.from_parts(h, upper + upper.T, float(offset))
+
+
+@nb.njit(cache=True)
+def _row_norms(indptr: np.ndarray, data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(Σ_j |a_ij|, Σ_j a_ij²) per CSR row, without a copy of the matrix."""
+    n = indptr.shape[0] - 1
+    l1 = np.zeros(n)
+    l2 = np.zeros(n)
+    for i in range(n):
+        for p in range(indptr[i], indptr[i + 1]):
+            v = data[p]
+            l1[i] += abs(v)
+            l2[i] += v * v
+    return l1, l2
 
 
 def cut_weights_to_ising(n: int, edges: np.ndarray, weights: np.ndarray) -> IsingModel:

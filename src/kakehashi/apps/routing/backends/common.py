@@ -17,11 +17,7 @@ INSTALL_HINT = "install the extra: pip install 'kakehashi[routing]'"
 
 def module_available(module: str) -> Availability:
     """Availability of an importable module, with the routing install hint when missing."""
-    import importlib.util
-
-    if importlib.util.find_spec(module) is None:
-        return Availability.no(INSTALL_HINT)
-    return Availability.yes()
+    return Availability.of_modules(module, hint=INSTALL_HINT)
 
 
 def routing_target(backend: str, compiled: Compiled[Any]) -> RoutingTarget:
