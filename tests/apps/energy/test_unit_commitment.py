@@ -64,13 +64,46 @@ def test_demand_above_fleet_capacity_is_rejected(tmp_path: Path) -> None:
     assert "uc.json" in msg and "demand[18]" in msg and "demand <= capacity" in msg
 
 
-def test_ising_route_reports_gap_or_infeasibility(solved) -> None:  # type: ignore[no-untyped-def]
+def test_ising_route_gives_a_valid_schedule_no_better_than_the_optimum(solved) -> None:  # type: ignore[no-untyped-def]
     inst, best = solved
-    sch = solve_unit_commitment(inst, "tabu", time_limit=3, seed=1)
-    if sch.status == "FEASIBLE":
-        assert sch.violations == [] and sch.cost >= best.cost * (1 - 1e-6)
-    else:
-        assert sch.status == "INFEASIBLE" and sch.violations
+    sch = solve_unit_commitment(inst, "sa", time_limit=2, seed=1)
+    assert sch.status == "FEASIBLE" and sch.violations == [] and validate(inst, sch) == []
+    assert sch.cost >= best.cost * (1 - 1e-6)
+    assert {"raw_qubo_feasible", "raw_feasible", "repairs", "dispatch_status"} <= set(sch.info)
+
+
+def test_optimum_meets_the_qubo_constraints_and_its_objective(solved) -> None:  # type: ignore[no-untyped-def]
+    from kakehashi.apps.energy import check_commitment, commitment_qubo
+    from kakehashi.apps.energy.formulation import hourly_unit_cost
+
+    inst, best = solved
+    on = [best.on[u.name] for u in inst.units]
+    assert check_commitment(inst, on) == []  # coverage (with the battery's power) is a relaxation of the MILP
+    ev = commitment_qubo(inst).evaluate({("u", g, t): on[g][t] for g in range(len(inst.units))
+                                         for t in range(inst.hours)})
+    cost = hourly_unit_cost(inst)
+    expected = sum(cost[g] * sum(on[g]) for g in range(len(inst.units)))
+    expected += sum(u.startup_cost * max(0, on[g][t] - (on[g][t - 1] if t else int(u.initial_on)))
+                    for g, u in enumerate(inst.units) for t in range(inst.hours))
+    assert ev.feasible and ev.objective == pytest.approx(expected, rel=1e-9)
+
+
+@pytest.mark.parametrize("pattern", ["off", "on", "toggle"])
+def test_repair_satisfies_every_commitment_rule(pattern: str) -> None:
+    from kakehashi.apps.energy import check_commitment, repair_commitment
+
+    inst = read_unit_commitment(EXAMPLE)
+    G, T = len(inst.units), inst.hours
+    raw = {"off": [[0] * T for _ in range(G)], "on": [[1] * T for _ in range(G)],
+           "toggle": [[(t + g) % 2 for t in range(T)] for g in range(G)]}[pattern]
+    assert bool(check_commitment(inst, raw)) == (pattern != "on")  # all-on breaks no commitment rule
+    for credit in (True, False):
+        for trim in (True, False):
+            fixed, actions = repair_commitment(inst, raw, trim=trim, battery_credit=credit)
+            assert check_commitment(inst, fixed, battery_credit=credit) == []
+            assert bool(actions) == (pattern != "on" or trim)  # all-on changes only by trimming
+            if pattern == "on" and trim:
+                assert sum(map(sum, fixed)) < G * T
 
 
 def test_gantt_plot(solved, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

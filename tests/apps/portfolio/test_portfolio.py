@@ -46,8 +46,58 @@ def test_qubo_route_gives_valid_k_portfolio(data_dir: Path) -> None:
     settings = PortfolioSettings(k=10)
     sol = solve_portfolio(inst, settings, 0.5, backend="tabu", time_limit=2, seed=3)
     w = np.array([sol.weights.get(a, 0.0) for a in inst.assets])
-    assert validate(w, settings) == []
-    assert "raw_violations" in sol.info
+    assert validate(w, settings) == [] and np.count_nonzero(w) == 10
+    assert sol.info["formulation"] == "selection-qubo+qp"
+    assert sol.info["raw_feasible"] == (sol.info["raw_selected"] == 10)
+    assert sol.info["repaired_selection"] == (not sol.info["raw_feasible"])
+    # the weights are the optimal continuous weights for the selection the route made
+    lam = 0.5
+    f = lambda x: lam * x @ inst.sigma @ x - (1 - lam) * inst.mu @ x  # noqa: E731
+    assert f(w) <= f(polish_weights(inst, settings, lam, np.flatnonzero(w))) + 1e-9
+
+
+def _small_instance(n: int = 8) -> PortfolioInstance:
+    rng = np.random.default_rng(7)
+    f = rng.normal(size=(n, 3))
+    cov = 1e-4 * (f @ f.T + np.diag(rng.uniform(0.5, 1.5, n)))
+    return PortfolioInstance(name="small", assets=[f"a{i}" for i in range(n)], mean=rng.uniform(0.001, 0.01, n).tolist(),
+                             covariance=cov.tolist())
+
+
+@pytest.mark.parametrize("lam", [0.1, 0.9])
+def test_selection_qubo_ground_state_is_the_best_k_subset(lam: float) -> None:
+    import itertools
+
+    from kakehashi.apps.portfolio import selection_penalty, selection_problem
+    from kakehashi.apps.portfolio.app import proxy_objective
+    from kakehashi.solver import solve
+
+    inst, settings = _small_instance(), PortfolioSettings(k=3)
+    problem = selection_problem(inst, settings, lam)
+    subsets = list(itertools.combinations(range(inst.n), 3))
+    for sub in subsets[:10]:  # the QUBO objective is the proxy objective on every feasible point
+        ev = problem.evaluate({("z", i): int(i in sub) for i in range(inst.n)})
+        assert ev.feasible and ev.objective == pytest.approx(proxy_objective(inst, lam, sub, 3), rel=1e-9, abs=1e-15)
+    best = min(subsets, key=lambda sub: proxy_objective(inst, lam, sub, 3))
+    # with the explicit cardinality penalty, the exact ground state of the compiled BQM is that subset
+    result = solve(problem, "exact", compile_options={"penalties": selection_penalty(problem)})
+    assert result.feasible
+    assert sorted(i for i in range(inst.n) if result.sample[("z", i)] == 1) == list(best)
+
+
+def test_repair_selection_reaches_k_greedily() -> None:
+    from kakehashi.apps.portfolio.app import proxy_objective, repair_selection
+
+    inst = _small_instance()
+    too_many = repair_selection(inst, 0.5, [0, 1, 2, 3, 4, 5], 3)
+    assert len(too_many) == 3 and set(too_many) <= {0, 1, 2, 3, 4, 5}
+    too_few = repair_selection(inst, 0.5, [2], 3)
+    assert len(too_few) == 3 and 2 in too_few
+    # one missing asset: the repair adds the best single asset on the proxy objective
+    one = repair_selection(inst, 0.5, [2, 5], 3)
+    best_add = min((i for i in range(inst.n) if i not in (2, 5)),
+                   key=lambda i: proxy_objective(inst, 0.5, [2, 5, i], 3))
+    assert sorted(one) == sorted([2, 5, best_add])
 
 
 def test_mpe_zero_on_the_frontier_itself() -> None:

@@ -92,3 +92,37 @@ def test_route_plot(tmp_path: Path) -> None:
     png = plot_routes(inst, sol, tmp_path / "r.png")
     html = plot_routes(inst, sol, tmp_path / "r.html")
     assert png.read_bytes()[:4] == b"\x89PNG" and "<svg" in html.read_text()
+
+
+def test_local_search_reaches_a_relocate_and_swap_optimum(data_dir: Path) -> None:
+    import numpy as np
+
+    from kakehashi.apps.routing.hybrid import sweep_clusters
+    from kakehashi.apps.routing.local_search import local_search
+    from kakehashi.apps.routing.solution import route_length, validate
+
+    inst = read_routing(data_dir / "cvrplib" / "A" / "A-n32-k5.vrp")
+    start = sweep_clusters(inst, 0.0)
+    routes = local_search(inst.distances, inst.demand_array, inst.capacity, start, fleet=inst.num_vehicles)
+    assert validate(inst, routes).ok
+    total = sum(route_length(inst, r) for r in routes)
+    assert total <= sum(route_length(inst, r) for r in start) or not validate(inst, start).ok
+    dem, cap = inst.demand_array, inst.capacity or 0
+    padded = [*routes, *([[]] * ((inst.num_vehicles or 0) - len(routes)))]
+    # brute force: no single relocate and no single swap keeps capacity and shortens the total
+    for a, ra in enumerate(padded):
+        for i, v in enumerate(ra):
+            for b, rb in enumerate(padded):
+                if b != a and int(np.sum(dem[rb])) + dem[v] <= cap:
+                    for q in range(len(rb) + 1):
+                        new = [list(r) for r in padded]
+                        new[a].pop(i)
+                        new[b].insert(q, v)
+                        assert sum(route_length(inst, r) for r in new) >= total
+                if b > a:
+                    for j, w in enumerate(rb):
+                        la, lb = int(np.sum(dem[ra])) - dem[v] + dem[w], int(np.sum(dem[rb])) - dem[w] + dem[v]
+                        if la <= cap and lb <= cap:
+                            new = [list(r) for r in padded]
+                            new[a][i], new[b][j] = w, v
+                            assert sum(route_length(inst, r) for r in new) >= total

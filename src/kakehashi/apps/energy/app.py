@@ -1,10 +1,16 @@
 """Solve and validate unit commitment: the schedule, its cost, and every rule checked from scratch.
 
 * ``highs`` / ``scip``: the full MILP (:func:`~kakehashi.apps.energy.formulation.to_problem`).
-* any other backend (Ising machines): the on/off problem
-  (:func:`~kakehashi.apps.energy.formulation.commitment_problem`) on that backend, then the
-  economic dispatch LP on HiGHS with the commitment fixed. A commitment for which no dispatch
-  exists is reported as INFEASIBLE with the LP's status.
+* any other backend (Ising machines): the on/off QUBO
+  (:func:`~kakehashi.apps.energy.formulation.commitment_qubo`: estimated hourly cost, exact
+  start-up costs, coverage of net demand + reserve as a penalty) on that backend; the raw
+  answer is checked (:func:`~kakehashi.apps.energy.repair.check_commitment`,
+  ``info["raw_violations"]``), repaired by the documented greedy step
+  (:func:`~kakehashi.apps.energy.repair.repair_commitment`, ``info["repairs"]``), and the
+  economic dispatch LP is solved on HiGHS with the commitment fixed (when the repaired schedule
+  has no dispatch, the repair is redone asking coverage from thermal units alone, then also
+  without its trim step: ``info["battery_credit"]``, ``info["trimmed"]``). A
+  commitment for which no dispatch exists is reported as INFEASIBLE with the LP's status.
 """
 
 from __future__ import annotations
@@ -14,8 +20,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from kakehashi.apps.energy.formulation import commitment_problem, dispatch_problem, to_problem
+from kakehashi.apps.energy.formulation import commitment_qubo, dispatch_problem, to_problem
 from kakehashi.apps.energy.instance import UnitCommitmentInstance
+from kakehashi.apps.energy.repair import check_commitment, repair_commitment
 
 MILP_BACKENDS = ("highs", "scip")
 #: Power tolerance of validate(), MW.
@@ -129,6 +136,18 @@ def validate(inst: UnitCommitmentInstance, sch: Schedule) -> list[str]:
     return out
 
 
+def _commitment_sample(inst: UnitCommitmentInstance, on: list[list[int]]) -> dict[Any, float]:
+    """On/off ``("u", g, t)`` and start-up ``("v", g, t)`` values of an on/off schedule ([unit][hour])."""
+    out: dict[Any, float] = {}
+    for g, u in enumerate(inst.units):
+        prev = int(u.initial_on)
+        for t in range(inst.hours):
+            out[("u", g, t)] = float(on[g][t])
+            out[("v", g, t)] = float(max(0, on[g][t] - prev))
+            prev = on[g][t]
+    return out
+
+
 def solve_unit_commitment(inst: UnitCommitmentInstance, backend: str = "highs", *, time_limit: float = 30.0,
                           seed: int | None = None) -> Schedule:
     """A validated schedule from the MILP (``highs``/``scip``) or the Ising on/off route."""
@@ -143,19 +162,30 @@ def solve_unit_commitment(inst: UnitCommitmentInstance, backend: str = "highs", 
         sch.status, sch.backend, sch.solve_seconds = result.status.value, backend, result.timings.solve
         sch.info = {"bound": result.bound, "objective": result.objective}
         return sch
-    onoff = solve(commitment_problem(inst), backend, time_limit=time_limit, seed=seed)
+    onoff = solve(commitment_qubo(inst), backend, time_limit=time_limit, seed=seed)
     if not onoff.sample:
         return Schedule(instance=inst.name, on={}, power={}, solar_used=[], status=onoff.status.value,
                         backend=backend, violations=["the Ising backend returned no commitment"])
-    lp = solve(dispatch_problem(inst, onoff.sample), "highs", time_limit=time_limit)
-    info = {"commitment_status": onoff.status.value, "commitment_feasible": onoff.feasible,
-            "dispatch_status": lp.status.value}
+    T, G = inst.hours, len(inst.units)
+    raw = [[round(float(onoff.sample.get(("u", g, t), 0.0))) for t in range(T)] for g in range(G)]
+    raw_violations = check_commitment(inst, raw)
+    for credit, trim in ((True, True), (False, True), (False, False)):
+        on, repairs = repair_commitment(inst, raw, trim=trim, battery_credit=credit)
+        commitment = _commitment_sample(inst, on)
+        lp = solve(dispatch_problem(inst, commitment), "highs", time_limit=time_limit)
+        if lp.sample and lp.feasible:
+            break
+    info: dict[str, Any] = {"commitment_status": onoff.status.value, "raw_qubo_feasible": bool(onoff.feasible),
+                            "raw_feasible": not raw_violations,
+                            "raw_violations": raw_violations[:10], "raw_violation_count": len(raw_violations),
+                            "repairs": repairs[:20], "repair_count": len(repairs), "trimmed": trim,
+                            "battery_credit": credit,
+                            "dispatch_status": lp.status.value}
     if not lp.sample or not lp.feasible:
         return Schedule(instance=inst.name, on={}, power={}, solar_used=[], status="INFEASIBLE",
                         backend=f"{backend}+highs", info=info,
                         violations=[f"no economic dispatch exists for this commitment ({lp.status.value})"])
-    sample = {**{k: v for k, v in onoff.sample.items()}, **lp.sample}
-    sch = _schedule_from_sample(inst, sample)
+    sch = _schedule_from_sample(inst, {**commitment, **lp.sample})
     sch.status = "FEASIBLE" if not sch.violations else "INFEASIBLE"
     sch.backend, sch.info = f"{backend}+highs", info
     sch.solve_seconds = onoff.timings.solve + lp.timings.solve

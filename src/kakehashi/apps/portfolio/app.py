@@ -2,13 +2,17 @@
 
 * ``scip`` (or any MIQP backend): :func:`~kakehashi.apps.portfolio.formulation.to_problem`; with
   ``polish=True`` the weights on SCIP's selection are then re-optimised continuously (SCIP
-  works on a basis-point grid and may stop at the time limit before they converge).
-* Ising backends (``sa``, ``tabu``, ``sb``...): the coarse integer-unit QUBO
-  (:func:`~kakehashi.apps.portfolio.formulation.qubo_problem`, binary-encoded by the compile
-  pass). ``polish=True`` then re-optimises the weights of the selected assets with a small
-  convex QP (SLSQP) — when the QUBO answer does not hold exactly K assets, the K largest of its
-  weights are kept first (``info["repaired_selection"]``); the raw QUBO answer and its
-  violations stay in ``info`` so both are reported.
+  works on a grid of 1/MIQP_UNITS and may stop at the time limit before they converge).
+* Ising backends (``sa``, ``tabu``, ``sb``, ``anneal``...), ``formulation="selection"`` (default):
+  the asset-selection QUBO (:func:`~kakehashi.apps.portfolio.formulation.selection_problem`:
+  equal-weight proxy objective, cardinality as an equality penalty with an explicit weight,
+  :func:`~kakehashi.apps.portfolio.formulation.selection_penalty`). When the raw answer does
+  not hold exactly K assets, a documented greedy repair (:func:`repair_selection`) drops or adds
+  one asset at a time, whichever changes the proxy objective least, until K are held
+  (``info["repaired_selection"]``, ``info["raw_selected"]``). The weights of the K assets are
+  then optimised classically (convex QP, SLSQP, bounds [min_weight, max_weight]).
+* ``formulation="units"``: the older integer-unit QUBO (weights in 1/20 steps, binary-encoded,
+  many slack bits); ``polish=True`` keeps the K largest weights and re-optimises them as above.
 
 Mean percentage error (Chang et al. 2000): for each point (v, r), ψ = 100·|V*(r) − v| / V*(r)
 and φ = 100·|R*(v) − r| / R*(v) against the unconstrained frontier (interpolated); the error
@@ -27,6 +31,9 @@ from kakehashi.apps.portfolio.formulation import (
     DEFAULT_UNITS,
     MIQP_UNITS,
     qubo_problem,
+    selected_assets,
+    selection_penalty,
+    selection_problem,
     to_problem,
     weights_from_sample,
 )
@@ -34,7 +41,7 @@ from kakehashi.apps.portfolio.instance import PortfolioInstance, PortfolioSettin
 
 #: Backends that receive the MIQP formulation (everything else gets the QUBO).
 MIQP_BACKENDS = ("scip", "highs")
-#: Weight tolerance of validate() (the MIQP grid is 1e-4).
+#: Weight tolerance of validate() (the MIQP grid is 1e-3).
 WEIGHT_TOL = 1e-6
 
 
@@ -101,6 +108,31 @@ def polish_weights(instance: PortfolioInstance, settings: PortfolioSettings, lam
     return w
 
 
+def proxy_objective(instance: PortfolioInstance, lam: float, selected: Sequence[int] | np.ndarray, k: int) -> float:
+    """Objective of the equal-weight (1/K) portfolio on ``selected``: what the selection QUBO minimises."""
+    idx = np.asarray(list(selected), dtype=int)
+    return float(lam * instance.sigma[np.ix_(idx, idx)].sum() / k**2 - (1 - lam) * instance.mu[idx].sum() / k)
+
+
+def repair_selection(instance: PortfolioInstance, lam: float, selected: Sequence[int] | np.ndarray,
+                     k: int) -> np.ndarray:
+    """Greedy repair to exactly ``k`` assets on the equal-weight proxy objective.
+
+    Too many assets: drop, one at a time, the asset whose removal gives the lowest proxy
+    objective; too few: add, one at a time, the asset whose addition gives the lowest. Ties go
+    to the lower index. Returns the sorted indices.
+    """
+    chosen = sorted(int(i) for i in selected)
+    while len(chosen) > k:
+        drop = min(chosen, key=lambda i: (proxy_objective(instance, lam, [j for j in chosen if j != i], k), i))
+        chosen.remove(drop)
+    while len(chosen) < k:
+        rest = [i for i in range(instance.n) if i not in chosen]
+        add = min(rest, key=lambda i: (proxy_objective(instance, lam, [*chosen, i], k), i))
+        chosen = sorted([*chosen, add])
+    return np.asarray(chosen, dtype=int)
+
+
 def _solution(instance: PortfolioInstance, settings: PortfolioSettings, lam: float, w: np.ndarray, *,
               status: str, backend: str, seconds: float, info: dict[str, Any]) -> PortfolioSolution:
     ret = float(instance.mu @ w)
@@ -114,26 +146,48 @@ def _solution(instance: PortfolioInstance, settings: PortfolioSettings, lam: flo
 
 def solve_portfolio(instance: PortfolioInstance, settings: PortfolioSettings, lam: float = 0.5, *,
                     backend: str = "scip", time_limit: float = 10.0, seed: int | None = None,
-                    units: int = DEFAULT_UNITS, polish: bool = True) -> PortfolioSolution:
-    """One constrained portfolio for trade-off ``lam`` (0: maximise return, 1: minimise risk)."""
+                    units: int = DEFAULT_UNITS, polish: bool = True,
+                    formulation: str = "selection") -> PortfolioSolution:
+    """One constrained portfolio for trade-off ``lam`` (0: maximise return, 1: minimise risk).
+
+    ``formulation`` picks the Ising route's QUBO: ``"selection"`` or ``"units"`` (module docstring).
+    """
     from kakehashi.solver import solve
 
     settings.check(instance.n, instance.source)
     if backend in MIQP_BACKENDS:
-        result = solve(to_problem(instance, settings, lam), backend, time_limit=time_limit, seed=seed)
+        problem = to_problem(instance, settings, lam)
+        result = solve(problem, backend, time_limit=time_limit, seed=seed)
+        scale = float(problem.metadata["objective_scale"])
+        bound = None if result.bound is None else result.bound / scale  # in portfolio-objective units
         w = weights_from_sample(instance.n, result.sample, MIQP_UNITS) if result.sample else np.zeros(instance.n)
         sol = _solution(instance, settings, lam, w, status=result.status.value, backend=backend,
-                        seconds=result.timings.solve, info={"formulation": "miqp", "bound": result.bound})
+                        seconds=result.timings.solve, info={"formulation": "miqp", "bound": bound})
         held = np.flatnonzero(w > WEIGHT_TOL)
         if not polish or sol.violations or len(held) != settings.k:
             return sol
-        # SCIP branches on basis-point integers and may stop at the time limit before the
+        # SCIP branches on integer weight steps and may stop at the time limit before the
         # weights converge: re-optimise them continuously on its selection (never worse).
         wp = polish_weights(instance, settings, lam, held)
         better = _solution(instance, settings, lam, wp, status=result.status.value, backend=backend,
                            seconds=result.timings.solve,
-                           info={"formulation": "miqp+qp", "bound": result.bound, "raw_objective": sol.objective})
+                           info={"formulation": "miqp+qp", "bound": bound, "raw_objective": sol.objective})
         return better if better.objective <= sol.objective and not better.violations else sol
+    if formulation == "selection":
+        problem = selection_problem(instance, settings, lam)
+        penalties = selection_penalty(problem)
+        result = solve(problem, backend, time_limit=time_limit, seed=seed, compile_options={"penalties": penalties})
+        raw_sel = selected_assets(instance.n, result.sample) if result.sample else np.zeros(0, dtype=int)
+        repaired = len(raw_sel) != settings.k
+        sel = repair_selection(instance, lam, raw_sel, settings.k) if repaired else raw_sel
+        wp = polish_weights(instance, settings, lam, sel)
+        info: dict[str, Any] = {
+            "formulation": "selection-qubo+qp", "raw_selected": len(raw_sel), "repaired_selection": repaired,
+            "raw_feasible": not repaired, "penalty": penalties["cardinality"],
+            "raw_violations": [] if not repaired else [f"cardinality: {len(raw_sel)} assets selected, K = {settings.k}"],
+            "proxy_objective": proxy_objective(instance, lam, sel, settings.k)}
+        return _solution(instance, settings, lam, wp, status=result.status.value, backend=f"{backend}+qp",
+                         seconds=result.timings.solve, info=info)
     result = solve(qubo_problem(instance, settings, lam, units), backend, time_limit=time_limit, seed=seed)
     w = weights_from_sample(instance.n, result.sample, units) if result.sample else np.zeros(instance.n)
     raw = _solution(instance, settings, lam, w, status=result.status.value, backend=backend,
@@ -147,17 +201,17 @@ def solve_portfolio(instance: PortfolioInstance, settings: PortfolioSettings, la
         held = np.sort(key[: settings.k])
     wp = polish_weights(instance, settings, lam, held)
     info = {"formulation": "qubo+qp", "units": units, "raw_objective": raw.objective,
-            "raw_violations": raw.violations, "repaired_selection": repaired}
+            "raw_violations": raw.violations, "raw_feasible": not raw.violations, "repaired_selection": repaired}
     return _solution(instance, settings, lam, wp, status=result.status.value, backend=f"{backend}+qp",
                      seconds=result.timings.solve, info=info)
 
 
 def frontier(instance: PortfolioInstance, settings: PortfolioSettings, lambdas: Sequence[float], *,
              backend: str = "scip", time_limit: float = 5.0, seed: int | None = None,
-             polish: bool = True) -> list[PortfolioSolution]:
+             polish: bool = True, formulation: str = "selection") -> list[PortfolioSolution]:
     """Constrained efficient frontier: one portfolio per trade-off λ."""
     return [solve_portfolio(instance, settings, float(lam), backend=backend, time_limit=time_limit, seed=seed,
-                            polish=polish) for lam in lambdas]
+                            polish=polish, formulation=formulation) for lam in lambdas]
 
 
 def mean_percentage_error(points: Sequence[tuple[float, float]], frontier_points: Sequence[tuple[float, float]]) -> float:

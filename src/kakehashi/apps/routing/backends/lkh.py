@@ -56,7 +56,10 @@ class LKHBackend:
         lines.extend(" ".join(str(int(v)) for v in row) for row in d)
         problem = "\n".join(lines) + "\nEOF\n"
         limit = max(0.1, float(time_limit) if time_limit is not None else 10.0)
-        cfg = (f"RUNS = {int(opts['runs'])}\nTIME_LIMIT = {limit:.3f}\nSEED = {int(seed or 1)}\n"
+        # TIME_LIMIT bounds the search only; TOTAL_TIME_LIMIT also covers LKH's preprocessing
+        # (candidate sets by subgradient ascent), which alone takes seconds for a few hundred cities.
+        cfg = (f"RUNS = {int(opts['runs'])}\nTIME_LIMIT = {limit:.3f}\nTOTAL_TIME_LIMIT = {limit:.3f}\n"
+               f"SEED = {int(seed or 1)}\n"
                "TRACE_LEVEL = 0\nPROBLEM_FILE = :stdin:\n")
         t0 = time.perf_counter()
         tour = [int(v) - 1 for v in _elkai.solve_problem(cfg, problem)]
