@@ -5,15 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
-def constraint_violation(lhs: float, sense: str, rhs: float) -> float:
-    """Violation of ``lhs <sense> rhs`` (0 when satisfied); sense is ``<=``, ``>=`` or ``==``."""
-    if sense == "<=":
-        return max(0.0, lhs - rhs)
-    if sense == ">=":
-        return max(0.0, rhs - lhs)
-    return abs(lhs - rhs)
-
-
 @dataclass(frozen=True)
 class Evaluation:
     """Objective (in the problem's own sense) and per-constraint violations of one sample."""

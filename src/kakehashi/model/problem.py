@@ -18,7 +18,8 @@ import dimod
 import numpy as np
 
 from kakehashi.exceptions import ModelError
-from kakehashi.model.evaluation import Evaluation, constraint_violation
+from kakehashi.model.arrays import ProblemArrays
+from kakehashi.model.evaluation import Evaluation
 
 Sense = Literal["min", "max"]
 Model = dimod.ConstrainedQuadraticModel | dimod.BinaryQuadraticModel
@@ -121,38 +122,38 @@ class Problem:
             return float(self.model.energy(sample))
         return float(self.model.objective.energy(sample))
 
+    def arrays(self) -> ProblemArrays:
+        """The model's bounds and constraints as arrays (built once, rebuilt if the model grows)."""
+        key = (id(self.model), self.num_variables, self.num_constraints)
+        cached = self.__dict__.get("_arrays")
+        if cached is None or cached[0] != key:
+            cached = (key, ProblemArrays.of(self.model))
+            self.__dict__["_arrays"] = cached
+        return cached[1]  # type: ignore[no-any-return]
+
     def evaluate(self, sample: Mapping[Hashable, float]) -> Evaluation:
         """Evaluate ``sample`` on the original model: objective and every constraint's violation.
 
         A violation is ``max(0, lhs - rhs)`` for ``<=``, ``max(0, rhs - lhs)`` for ``>=`` and
-        ``|lhs - rhs|`` for ``==``; bound and integrality violations are reported under the
-        key ``"bounds:<var>"``. Raises :class:`ModelError` if a variable is missing.
+        ``|lhs - rhs|`` for ``==``; bound, spin and integrality violations are reported under
+        the key ``"bounds:<var>"``. A constraint is satisfied when its violation is at most
+        ``FEASIBILITY_TOL * max(1, |rhs|)``. Raises :class:`ModelError` if a variable is missing.
         """
-        missing = [v for v in self.model.variables if v not in sample]
+        arrays = self.arrays()
+        missing = [v for v in arrays.labels if v not in sample]
         if missing:
             raise ModelError(f"sample lacks {len(missing)} variable(s), e.g. {missing[:3]!r}", field="sample")
+        X = np.array([[float(sample[v]) for v in arrays.labels]])
         objective = self.objective_value(sample)
-        violations: dict[str, float] = {}
-        feasible = True
-        for v in self.model.variables:
-            lo, hi = self.bounds(v)
-            x = float(sample[v])
-            viol = max(0.0, lo - x, x - hi)
-            vt = self.vartype(v)
-            if vt is dimod.SPIN and x not in (-1.0, 1.0):
-                viol = max(viol, min(abs(x - 1.0), abs(x + 1.0)))
-            elif vt in (dimod.BINARY, dimod.INTEGER):
-                viol = max(viol, abs(x - round(x)))
-            if viol > FEASIBILITY_TOL:
-                violations[f"bounds:{v}"] = viol
-                feasible = False
-        if isinstance(self.model, dimod.ConstrainedQuadraticModel):
-            for label, comp in self.model.constraints.items():
-                lhs = float(comp.lhs.energy(sample))
-                viol = constraint_violation(lhs, comp.sense.value, float(comp.rhs))
-                violations[str(label)] = viol
-                if viol > FEASIBILITY_TOL * max(1.0, abs(float(comp.rhs))):
-                    feasible = False
+        bounds = arrays.bound_violations(X)[0]
+        violations = {
+            f"bounds:{arrays.labels[i]}": float(bounds[i]) for i in np.flatnonzero(bounds > FEASIBILITY_TOL)
+        }
+        feasible = not violations
+        if arrays.constraint_names:
+            cons = arrays.constraint_violations(X)[0]
+            violations.update({name: float(v) for name, v in zip(arrays.constraint_names, cons, strict=True)})
+            feasible = feasible and bool(np.all(cons <= FEASIBILITY_TOL * arrays.constraint_scale))
         return Evaluation(objective=objective, violations=violations, feasible=feasible)
 
     def evaluate_many(self, samples: np.ndarray, labels: Iterable[Hashable]) -> tuple[np.ndarray, np.ndarray]:
@@ -167,36 +168,20 @@ class Problem:
             feasible; bound and integrality violations are included.
         """
         labels = list(labels)
+        arrays = self.arrays()
         arr = np.atleast_2d(np.asarray(samples, dtype=float))
-        sampleset = (arr, labels)
+        if tuple(labels) != arrays.labels:
+            index = {v: i for i, v in enumerate(labels)}
+            arr = arr[:, [index[v] for v in arrays.labels]]
+        sampleset = (arr, list(arrays.labels))
         if isinstance(self.model, dimod.BinaryQuadraticModel):
             objectives = np.asarray(self.model.energies(sampleset), dtype=float)
         else:
             objectives = np.asarray(self.model.objective.energies(sampleset), dtype=float)
-        worst = np.zeros(arr.shape[0])
-        index = {v: i for i, v in enumerate(labels)}
-        for v in self.model.variables:
-            col = arr[:, index[v]]
-            lo, hi = self.bounds(v)
-            viol = np.maximum(0.0, np.maximum(lo - col, col - hi))
-            vt = self.vartype(v)
-            if vt is dimod.SPIN:
-                viol = np.maximum(viol, np.minimum(np.abs(col - 1), np.abs(col + 1)))
-            elif vt in (dimod.BINARY, dimod.INTEGER):
-                viol = np.maximum(viol, np.abs(col - np.round(col)))
-            worst = np.maximum(worst, viol)
-        if isinstance(self.model, dimod.ConstrainedQuadraticModel):
-            for comp in self.model.constraints.values():
-                lhs = np.asarray(comp.lhs.energies(sampleset), dtype=float)
-                rhs = float(comp.rhs)
-                sense = comp.sense.value
-                if sense == "<=":
-                    viol = np.maximum(0.0, lhs - rhs)
-                elif sense == ">=":
-                    viol = np.maximum(0.0, rhs - lhs)
-                else:
-                    viol = np.abs(lhs - rhs)
-                worst = np.maximum(worst, viol / max(1.0, abs(rhs)))
+        worst = arrays.bound_violations(arr).max(axis=1, initial=0.0)
+        if arrays.constraint_names:
+            scaled = arrays.constraint_violations(arr) / arrays.constraint_scale
+            worst = np.maximum(worst, scaled.max(axis=1, initial=0.0))
         return objectives, worst
 
     def is_better(self, a: float, b: float) -> bool:
