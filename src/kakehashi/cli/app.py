@@ -172,13 +172,28 @@ def inspect(
 def demo(
     time_limit: Annotated[float, typer.Option("--time-limit", "-t", help="Seconds per example.")] = 5.0,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 1,
+    domains: Annotated[bool, typer.Option(help="Also solve one example per application domain.")] = True,
+    ising_backend: Annotated[
+        str, typer.Option(help="Ising backend for the domains' QUBO routes.")
+    ] = "anneal",
 ) -> None:
-    """Solve the bundled examples and print a results table (what ``make run`` does)."""
-    from kakehashi.cli.render import results_summary
+    """Solve the bundled examples and print a results table (what ``make run`` does).
+
+    First the problem files (LP, Gset, MPS), then one example per domain (routing, portfolio,
+    unit commitment) on its classical baseline and on the Ising route (``--ising-backend``).
+    """
+    from kakehashi.apps.examples import run_domain_examples
+    from kakehashi.cli.render import domain_summary, results_summary
     from kakehashi.examples import run_examples
 
     rows = run_examples(time_limit=time_limit, seed=seed, console=err)
     out.print(results_summary(rows))
+    if domains:
+        err.print("solving the domain examples ...")
+        domain_rows = run_domain_examples(
+            time_limit=time_limit, seed=seed, include_ising=True, ising_backend=ising_backend
+        )
+        out.print(domain_summary(domain_rows))
 
 
 # Commands owned by other modules, mounted when their module (and its extra) is importable.

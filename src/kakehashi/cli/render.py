@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.table import Table
 
 from kakehashi.result import Result
@@ -59,5 +61,23 @@ def results_summary(rows: list[tuple[str, Result]]) -> Table:
             _fmt(r.known_optimum),
             "—" if r.gap is None else f"{r.gap:.3%}",
             f"{r.timings.total:.2f}",
+        )
+    return table
+
+
+def domain_summary(rows: list[tuple[str, dict[str, Any]]]) -> Table:
+    """Domain examples: backend, status, cost with its unit, and the outcome of ``validate()``."""
+    table = Table(title="kakehashi domain examples")
+    for col in ("example", "backend", "status", "cost", "unit", "valid"):
+        table.add_column(col, justify="right" if col == "cost" else "left")
+    for label, row in rows:
+        cost = row.get("cost")
+        table.add_row(
+            label,
+            str(row.get("backend", "")),
+            str(row.get("status", "")),
+            "—" if cost is None else f"{cost:.6g}",
+            str(row.get("unit", "")),
+            "yes" if row.get("valid") else "no: " + "; ".join(map(str, row.get("violations", [])))[:80],
         )
     return table
