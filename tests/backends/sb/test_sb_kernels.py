@@ -14,14 +14,51 @@ from kakehashi.backends.sb.sb import simulated_bifurcation
 from kakehashi.backends.sb.spectrum import extreme_eigenvalues, goto_c0, stable_dt
 
 
-def test_anneal_dense_and_sparse_kernels_agree(make_ising: Any) -> None:
+@pytest.mark.parametrize("integer", [True, False])
+def test_anneal_dense_and_sparse_kernels_agree(integer: bool, make_ising: Any) -> None:
     arrays = IsingArrays.from_ising(make_ising(120, 0.1, seed=9, integer=True))
     assert arrays.integral
-    dense = anneal(arrays, num_replicas=3, num_sweeps=300, seed=4, kernel="dense")
-    sparse = anneal(arrays, num_replicas=3, num_sweeps=300, seed=4, kernel="sparse")
+    dense = anneal(arrays, num_replicas=3, num_sweeps=300, seed=4, kernel="dense", integer=integer)
+    sparse = anneal(arrays, num_replicas=3, num_sweeps=300, seed=4, kernel="sparse", integer=integer)
+    assert dense.info["kernel"] == ("dense-int" if integer else "dense")
     np.testing.assert_array_equal(dense.spins, sparse.spins)
     np.testing.assert_allclose(dense.energies, sparse.energies)
     np.testing.assert_allclose(dense.energies, arrays.energies(dense.spins))
+
+
+def test_integer_and_float_annealers_reach_the_same_optimum(make_ising: Any) -> None:
+    """Both acceptance paths are exact Metropolis: on a small model both find the exact ground state."""
+    model = make_ising(14, 0.5, seed=3, integer=True)
+    arrays = IsingArrays.from_ising(model)
+    states = np.array(np.meshgrid(*[[-1, 1]] * 14, indexing="ij")).reshape(14, -1).T
+    ground = float(arrays.energies(states).min())
+    for integer in (True, False):
+        res = anneal(arrays, num_replicas=4, num_sweeps=300, seed=1, integer=integer)
+        assert res.energies[0] == pytest.approx(ground)
+
+
+def test_anneal_results_do_not_depend_on_thread_count(make_ising: Any) -> None:
+    import numba
+
+    arrays = IsingArrays.from_ising(make_ising(200, 0.05, seed=12, integer=True))
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = anneal(arrays, num_replicas=4, num_sweeps=200, seed=9)
+        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+        many = anneal(arrays, num_replicas=4, num_sweeps=200, seed=9)
+    finally:
+        numba.set_num_threads(before)
+    np.testing.assert_array_equal(one.spins, many.spins)
+
+
+def test_integer_kernel_thresholds_match_metropolis() -> None:
+    from kakehashi.backends.sb.intkernels import thresholds
+
+    thr, cut = thresholds(np.array([0.5, 2.0]), 64)
+    np.testing.assert_allclose(thr[:, :10] / 2.0**32, np.exp(-np.outer([0.5, 2.0], np.arange(10))), atol=1e-9)
+    assert (cut < 64).all() and (thr[np.arange(2), cut] == 0).all()  # never accepted at or beyond cut
+    assert thr[1, cut[1] - 2] > 0
 
 
 def test_anneal_float_couplings_use_exp_path(make_ising: Any) -> None:
