@@ -39,13 +39,14 @@ def test_integer_and_float_annealers_reach_the_same_optimum(make_ising: Any) -> 
 
 def test_anneal_results_do_not_depend_on_thread_count(make_ising: Any) -> None:
     import numba
+    from numba.np.ufunc.parallel import NUM_THREADS  # the thread pool's size, fixed at launch
 
     arrays = IsingArrays.from_ising(make_ising(200, 0.05, seed=12, integer=True))
     before = numba.get_num_threads()
     try:
         numba.set_num_threads(1)
         one = anneal(arrays, num_replicas=4, num_sweeps=200, seed=9)
-        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+        numba.set_num_threads(NUM_THREADS)
         many = anneal(arrays, num_replicas=4, num_sweeps=200, seed=9)
     finally:
         numba.set_num_threads(before)
