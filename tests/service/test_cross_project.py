@@ -12,6 +12,7 @@ from tests.service.support import Harness, tiny_problem
 ID_ROUTES = [
     ("GET", "/v1/jobs/{id}"),
     ("GET", "/v1/jobs/{id}/result"),
+    ("GET", "/v1/jobs/{id}/answer"),
     ("POST", "/v1/jobs/{id}/cancel"),
     ("GET", "/v1/jobs/{id}/events"),
 ]

@@ -213,6 +213,7 @@ _COMMANDS = {
     "submit": ("kakehashi.cli.service", "submit"),
     "status": ("kakehashi.cli.service", "status"),
     "result": ("kakehashi.cli.service", "result"),
+    "answer": ("kakehashi.cli.service", "answer"),
     "cancel": ("kakehashi.cli.service", "cancel"),
     "jobs": ("kakehashi.cli.service", "jobs"),
     "usage": ("kakehashi.cli.service", "usage"),

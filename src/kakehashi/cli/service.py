@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from kakehashi.exceptions import AuthError
+from kakehashi.exceptions import AuthError, ModelError
 
 out = Console(soft_wrap=True)
 
@@ -51,7 +51,18 @@ def _print_job(job: Any, as_json: bool) -> None:
 
 
 def submit(
-    file: Annotated[Path, typer.Argument(help="LP, MPS, kakehashi JSON, QUBO JSON or Gset file.")],
+    file: Annotated[
+        Path,
+        typer.Argument(help="LP, MPS, kakehashi JSON, QUBO JSON or Gset file; with --app, the app's input file."),
+    ],
+    app: Annotated[
+        str | None,
+        typer.Option("--app", help="The file is this app's input: routing, portfolio or unit-commitment."),
+    ] = None,
+    option: Annotated[
+        list[str] | None,
+        typer.Option("--option", "-o", help="An app option KEY=VALUE (e.g. capacity=60, k=4, lambda=0.5); repeatable."),
+    ] = None,
     backend: Annotated[
         str, typer.Option("--backend", "-b", help="Backend, comma-separated race, or 'auto'.")
     ] = "auto",
@@ -64,25 +75,92 @@ def submit(
     token: Token = None,
     as_json: AsJson = False,
 ) -> None:
-    """Submit a problem file as a job; prints the job id (and the result with --wait)."""
+    """Submit a problem file as a job; prints the job id (and the result with --wait).
+
+    With ``--app`` the file is the app's domain input (TSPLIB/CVRPLIB/CSV for routing, OR-Library or
+    CSV for portfolio, UC JSON for unit-commitment); ``kakehashi answer JOB_ID`` prints the domain answer.
+    """
     with _client(url, token) as client:
         names: str | list[str] = backend.split(",") if "," in backend else backend
-        job = client.submit(
-            file,
-            backend=names,
-            time_limit=time_limit,
-            seed=seed,
-            priority=priority,
-            idempotency_key=idempotency_key,
-        )
+        if app is not None:
+            job = client.submit_app(
+                app,
+                file,
+                options=_app_options(option or []),
+                backend=names,
+                time_limit=time_limit,
+                seed=seed,
+                priority=priority,
+                idempotency_key=idempotency_key,
+            )
+        else:
+            if option:
+                raise ModelError("--option needs --app (options belong to an app's input)", field="option")
+            job = client.submit(
+                file,
+                backend=names,
+                time_limit=time_limit,
+                seed=seed,
+                priority=priority,
+                idempotency_key=idempotency_key,
+            )
         if not wait:
             _print_job(job, as_json)
+            return
+        if app is not None:
+            _print_answer(client.answer(job.id, wait=True), as_json)
             return
         result = client.result(job.id, wait=True)
         if as_json:
             out.print_json(result.to_json())
         else:
             out.print(f"{job.id}  {result.summary()}", highlight=False)
+
+
+def _app_options(pairs: list[str]) -> dict[str, Any]:
+    """``KEY=VALUE`` pairs as a dict; values that parse as JSON (numbers, true, null) are typed."""
+    options: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ModelError(f"expected KEY=VALUE, got {pair!r}", field="option")
+        try:
+            options[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            options[key.strip()] = value
+    return options
+
+
+def _print_answer(body: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        out.print_json(json.dumps(body))
+        return
+    verdict = "valid" if body.get("valid") else "INVALID: " + "; ".join(body.get("violations") or [])
+    out.print(
+        f"{body.get('app')}: cost {body.get('cost')} ({body.get('unit')})  {verdict}  "
+        f"status={body.get('status')} backend={body.get('backend')}",
+        highlight=False,
+    )
+    answer = body.get("answer") or {}
+    for route in answer.get("routes") or []:
+        out.print(f"  route {route.get('nodes')}  load={route.get('load')} length={route.get('length')}", highlight=False)
+    for asset, weight in (answer.get("weights") or {}).items():
+        out.print(f"  {asset}: {weight:.4f}", highlight=False)
+    for unit, hours in (answer.get("on") or {}).items():
+        out.print(f"  {unit}: on {sum(hours)} h", highlight=False)
+
+
+def answer(
+    job_id: Annotated[str, typer.Argument(help="The job id (submitted with --app).")],
+    wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Wait until the job finishes.")] = True,
+    timeout: Annotated[float | None, typer.Option(help="Give up after this many seconds.")] = None,
+    url: Url = DEFAULT_URL,
+    token: Token = None,
+    as_json: AsJson = False,
+) -> None:
+    """Print a domain job's answer (routes / weights / schedule, cost, and the app's validation)."""
+    with _client(url, token) as client:
+        _print_answer(client.answer(job_id, wait=wait, timeout=timeout), as_json)
 
 
 def status(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -114,6 +115,57 @@ def submit_request(
         "data": data,
         "headers": headers,
     }
+
+
+def domain_request(
+    app: str,
+    data: dict[str, Any] | str | Path,
+    *,
+    options: dict[str, Any] | None,
+    format: str | None,
+    name: str | None,
+    backend: str | list[str],
+    time_limit: float,
+    seed: int | None,
+    priority: int,
+    idempotency_key: str | None,
+) -> dict[str, Any]:
+    """Keyword arguments for ``httpx`` to submit an app's domain input (JSON body, ``app`` + ``input``).
+
+    ``data`` is the input as a JSON object, or a file path whose text is sent with ``format`` (default:
+    the file's suffix, ``.txt`` meaning OR-Library).
+    """
+    headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+    body: dict[str, Any] = {
+        "app": app,
+        "options": options or {},
+        "backend": backend,
+        "time_limit": time_limit,
+        "priority": priority,
+    }
+    if isinstance(data, dict):
+        body["input"] = data
+    else:
+        path = Path(data)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeError) as exc:
+            raise ModelError(f"cannot read the file: {exc}", source=path) from exc
+        if app in ("unit-commitment", "energy") and format in (None, "json"):
+            try:
+                body["input"] = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise ModelError(f"invalid JSON: {exc.msg}", source=path, line=exc.lineno) from None
+        else:
+            body["input"] = text
+            suffix = path.suffix.lower().lstrip(".")
+            body["format"] = format or {"txt": "orlib"}.get(suffix, suffix)
+        body.setdefault("name", name or path.stem)
+    if name:
+        body["name"] = name
+    if seed is not None:
+        body["seed"] = seed
+    return {"json": body, "headers": headers}
 
 
 def _error_class(name: str | None, status: int) -> type[KakehashiError]:

@@ -11,7 +11,14 @@ from typing import Any
 
 import httpx
 
-from kakehashi.client._common import Job, connection_error, job_failure, raise_for_problem, submit_request
+from kakehashi.client._common import (
+    Job,
+    connection_error,
+    domain_request,
+    job_failure,
+    raise_for_problem,
+    submit_request,
+)
 from kakehashi.exceptions import JobError
 from kakehashi.model.problem import Problem
 from kakehashi.result import Result
@@ -132,6 +139,49 @@ class Client:
                     raise JobError(f"job {job_id} is {body.get('job_status')}; no result yet")
                 continue
             raise_for_problem(response)
+
+    def submit_app(
+        self,
+        app: str,
+        data: dict[str, Any] | str | Path,
+        *,
+        options: dict[str, Any] | None = None,
+        format: str | None = None,
+        name: str | None = None,
+        backend: str | list[str] = "auto",
+        time_limit: float = 10.0,
+        seed: int | None = None,
+        priority: int = 0,
+        idempotency_key: str | None = None,
+    ) -> Job:
+        """Submit an app's domain input (``app``: routing, portfolio or unit-commitment).
+
+        ``data`` is the input as a JSON object or a file path (TSPLIB/CVRPLIB/CSV, OR-Library/CSV,
+        UC JSON); ``options`` the app's options (e.g. ``{"capacity": 60}``, ``{"k": 4, "lambda": 0.5}``).
+        The service validates the input with the app's own rules (ModelError naming the record).
+        Fetch the domain answer with :meth:`answer`.
+        """
+        kwargs = domain_request(
+            app,
+            data,
+            options=options,
+            format=format,
+            name=name,
+            backend=backend,
+            time_limit=time_limit,
+            seed=seed,
+            priority=priority,
+            idempotency_key=idempotency_key,
+        )
+        return Job.from_dict(self._json("POST", "/v1/jobs", **kwargs))
+
+    def answer(self, job_id: str, *, wait: bool = True, timeout: float | None = None) -> dict[str, Any]:
+        """The domain answer of a job submitted with :meth:`submit_app`: ``app``, ``cost``, ``unit``,
+        ``valid``, ``violations`` (the app's own validation) and ``answer`` (routes / weights /
+        schedule). Waits for the job like :meth:`result`."""
+        self.result(job_id, wait=wait, timeout=timeout)
+        body = self._json("GET", f"/v1/jobs/{job_id}/answer")
+        return dict(body)
 
     def cancel(self, job_id: str) -> Job:
         """Cancel a job (a running one stops within seconds)."""

@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -61,7 +62,8 @@ def schedule_cost(inst: UnitCommitmentInstance, on: dict[str, list[int]], power:
     return {"fixed": fixed, "energy": energy, "startup": start, "total": fixed + energy + start}
 
 
-def _schedule_from_sample(inst: UnitCommitmentInstance, sample: dict[Any, float]) -> Schedule:
+def schedule_from_sample(inst: UnitCommitmentInstance, sample: Mapping[Any, float]) -> Schedule:
+    """The schedule a solver's sample encodes (on/off, MW per unit-hour), costed (yen) and validated."""
     T = inst.hours
     on = {u.name: [round(float(sample.get(("u", g, t), 0.0))) for t in range(T)] for g, u in enumerate(inst.units)}
     power = {u.name: [float(sample.get(("p", g, t), 0.0)) for t in range(T)] for g, u in enumerate(inst.units)}
@@ -158,7 +160,7 @@ def solve_unit_commitment(inst: UnitCommitmentInstance, backend: str = "highs", 
         if not result.sample:
             return Schedule(instance=inst.name, on={}, power={}, solar_used=[], status=result.status.value,
                             backend=backend, violations=[f"no schedule: {result.status.value}"])
-        sch = _schedule_from_sample(inst, result.sample)
+        sch = schedule_from_sample(inst, result.sample)
         sch.status, sch.backend, sch.solve_seconds = result.status.value, backend, result.timings.solve
         sch.info = {"bound": result.bound, "objective": result.objective}
         return sch
@@ -185,7 +187,7 @@ def solve_unit_commitment(inst: UnitCommitmentInstance, backend: str = "highs", 
         return Schedule(instance=inst.name, on={}, power={}, solar_used=[], status="INFEASIBLE",
                         backend=f"{backend}+highs", info=info,
                         violations=[f"no economic dispatch exists for this commitment ({lp.status.value})"])
-    sch = _schedule_from_sample(inst, {**commitment, **lp.sample})
+    sch = schedule_from_sample(inst, {**commitment, **lp.sample})
     sch.status = "FEASIBLE" if not sch.violations else "INFEASIBLE"
     sch.backend, sch.info = f"{backend}+highs", info
     sch.solve_seconds = onoff.timings.solve + lp.timings.solve

@@ -71,7 +71,7 @@ def _error_codes(path: str, method: str) -> set[int]:
         codes |= {402, 413, 415, 429}
     if path == "/v1/estimate":
         codes.add(413)
-    if path.endswith("/cancel") or path.endswith("/result") or path.startswith("/v1/admin/projects"):
+    if path.endswith(("/cancel", "/result", "/answer")) or path.startswith("/v1/admin/projects"):
         codes.add(409)
     if path == "/readyz":
         codes.add(503)

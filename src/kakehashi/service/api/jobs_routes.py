@@ -1,4 +1,4 @@
-"""``/v1/jobs`` and ``/v1/usage``: submit, status, result, cancel, list, events, usage."""
+"""``/v1/jobs`` and ``/v1/usage``: submit, status, result, domain answer, cancel, list, events, usage."""
 
 import asyncio
 import base64
@@ -16,7 +16,14 @@ from kakehashi.exceptions import ModelError
 from kakehashi.service import jobs, metering, pool_state, quotas, scheduling
 from kakehashi.service.api import submission
 from kakehashi.service.api.deps import ProjectDep, State, StateDep
-from kakehashi.service.api.schemas import JobOut, JobPage, SubmitRequest, UsageOut
+from kakehashi.service.api.schemas import (
+    DomainAnswer,
+    DomainSubmitRequest,
+    JobOut,
+    JobPage,
+    SubmitRequest,
+    UsageOut,
+)
 from kakehashi.service.config import ServiceConfig
 from kakehashi.service.jobs import TERMINAL, JobStatus
 from kakehashi.service.problems import HttpProblem
@@ -31,14 +38,30 @@ KEEPALIVE_SECONDS = 15.0
 _SUBMIT_BODY: dict[str, Any] = {
     "required": True,
     "content": {
-        "application/json": {"schema": SubmitRequest.model_json_schema()},
+        "application/json": {
+            "schema": {
+                "anyOf": [
+                    SubmitRequest.model_json_schema(ref_template="#/components/schemas/{model}"),
+                    DomainSubmitRequest.model_json_schema(ref_template="#/components/schemas/{model}"),
+                ]
+            }
+        },
         "multipart/form-data": {
             "schema": {
                 "type": "object",
                 "required": ["file"],
                 "properties": {
                     "file": {"type": "string", "format": "binary"},
-                    "format": {"type": "string", "enum": ["lp", "mps", "json", "qubo", "ising", "gset"]},
+                    "format": {
+                        "type": "string",
+                        "enum": ["lp", "mps", "json", "qubo", "ising", "gset", "tsp", "vrp", "csv", "orlib"],
+                    },
+                    "app": {
+                        "type": "string",
+                        "enum": ["routing", "portfolio", "unit-commitment"],
+                        "description": "The file is this app's domain input (see DomainSubmitRequest).",
+                    },
+                    "options": {"type": "string", "description": "The app's options as a JSON object."},
                     "backend": {"type": "string"},
                     "time_limit": {"type": "number"},
                     "seed": {"type": "integer"},
@@ -144,6 +167,20 @@ def admit_and_submit(
     )
 
 
+def _app_record(state: State, project_id: str, job_id: str) -> dict[str, Any] | None:
+    """The ``metadata["app"]`` record of the job's Problem (404 for another project's job)."""
+    import json
+
+    from kakehashi.service import domain
+
+    job = jobs.get(state.db, project_id, job_id)
+    try:
+        metadata = json.loads(job.problem_json).get("metadata") or {}
+    except (ValueError, AttributeError):
+        return None
+    return domain.app_of(metadata) if isinstance(metadata, dict) else None
+
+
 def build_router(config: ServiceConfig) -> APIRouter:
     """The job routes; ``config`` sets the documented page-size limit."""
     router = APIRouter(prefix="/v1", tags=["jobs"])
@@ -196,9 +233,13 @@ def build_router(config: ServiceConfig) -> APIRouter:
                 text = (await upload.read()).decode("utf-8", errors="replace")
                 fields = {k: v for k, v in form.items() if isinstance(v, str)}
             name = fields.get("name") or (upload.filename or "upload").split(".")[0]
-            spec = await run_in_threadpool(
-                submission.from_text, config, text, fields.get("format"), fields, name
-            )
+            if fields.get("app"):
+                fields["filename"] = upload.filename or ""
+                spec = await run_in_threadpool(submission.from_domain_upload, config, text, fields, name)
+            else:
+                spec = await run_in_threadpool(
+                    submission.from_text, config, text, fields.get("format"), fields, name
+                )
         else:
             fmt = (
                 format
@@ -304,6 +345,33 @@ def build_router(config: ServiceConfig) -> APIRouter:
                     job_status=job.status,
                 )
             await asyncio.sleep(_poll_interval(job.status, job.started_at, job.time_limit))
+
+    @router.get("/jobs/{job_id}/answer", response_model=DomainAnswer, summary="Get a domain job's answer")
+    async def get_answer(
+        job_id: str,
+        state: StateDep,
+        project: ProjectDep,
+        wait: Annotated[
+            float, Query(ge=0, le=60, description="Seconds to wait for the job to finish.")
+        ] = 0.0,
+    ) -> DomainAnswer:
+        """The domain answer of a job submitted as an app's input: the app's interpretation of the
+        Result (routes / weights / schedule, cost) and its own ``validate()`` outcome. 409 while
+        the job has no result (as ``/result``) and for a job that was not submitted as domain input."""
+        from kakehashi.result import Result
+        from kakehashi.service import domain
+
+        record = await run_in_threadpool(_app_record, state, project.id, job_id)
+        if record is None:
+            raise HttpProblem(
+                409,
+                "not-a-domain-job",
+                f"job {job_id} was not submitted as an app's domain input; use /v1/jobs/{job_id}/result",
+                kind="JobError",
+            )
+        response = await get_result(job_id, state, project, wait)
+        result = Result.from_json(bytes(response.body).decode())
+        return DomainAnswer.model_validate(await run_in_threadpool(domain.answer, record, result))
 
     @router.post("/jobs/{job_id}/cancel", response_model=JobOut, summary="Cancel a job")
     async def cancel_job(job_id: str, state: StateDep, project: ProjectDep) -> JobOut:

@@ -14,12 +14,11 @@ from kakehashi.service.store.models import Job
 MAX_SEED = 2**63 - 1
 
 
-class SubmitRequest(BaseModel):
-    """A job as JSON: a ``kakehashi.problem`` document (``Problem.to_dict()``) plus options."""
+class JobOptions(BaseModel):
+    """How a job runs: backend, time limit, seed, priority, parameters, deadline and cost cap."""
 
     model_config = ConfigDict(extra="forbid")
 
-    problem: dict[str, Any] = Field(description="A kakehashi.problem document (Problem.to_dict()).")
     backend: str | list[str] = Field(
         "auto", description="'auto', a backend name, or a list of names to race.", min_length=1
     )
@@ -42,6 +41,44 @@ class SubmitRequest(BaseModel):
         allow_inf_nan=False,
         description="The most the job may cost after discount (yen).",
     )
+
+
+class SubmitRequest(JobOptions):
+    """A job as JSON: a ``kakehashi.problem`` document (``Problem.to_dict()``) plus options."""
+
+    problem: dict[str, Any] = Field(description="A kakehashi.problem document (Problem.to_dict()).")
+
+
+class DomainSubmitRequest(JobOptions):
+    """A job as an app's domain input: the service reads it with the app's own reader and rules,
+    builds the app's Problem and keeps what ``GET /v1/jobs/{id}/answer`` needs to interpret the result.
+
+    ``input`` is the instance as JSON (routing: a RoutingInstance; portfolio: a PortfolioInstance;
+    unit-commitment: the UC JSON) or the file's text with ``format`` (routing: tsp, vrp, csv;
+    portfolio: csv, orlib; unit-commitment: json). Options: routing ``capacity``, ``num_vehicles``;
+    portfolio ``k``, ``min_weight``, ``max_weight``, ``lambda``. Backends: routing ``pyvrp``, ``lkh``,
+    ``ortools-routing``; portfolio ``scip``, ``highs``; unit-commitment ``highs``, ``scip`` (``auto``
+    picks the first that fits).
+    """
+
+    app: Literal["routing", "portfolio", "unit-commitment"] = Field(description="The app whose input this is.")
+    input: dict[str, Any] | str = Field(description="The domain input: a JSON object, or a file's text.")
+    format: str | None = Field(None, max_length=16, description="Format of a text input (tsp, vrp, csv, orlib, json).")
+    options: dict[str, Any] = Field(default_factory=dict, description="The app's options (e.g. k, lambda, capacity).")
+    name: str | None = Field(None, max_length=200, description="Job/problem name.")
+
+
+class DomainAnswer(BaseModel):
+    """A domain job's answer: the app's interpretation of the Result and its own validation."""
+
+    app: str
+    status: str = Field(description="The Result's status.")
+    backend: str
+    cost: float | None = Field(description="Cost in the app's units (see unit).")
+    unit: str
+    valid: bool = Field(description="True when the app's validate() found no broken rule.")
+    violations: list[str]
+    answer: dict[str, Any] | None = Field(description="Routes / weights / schedule, as the app reports them.")
 
 
 def _iso(ts: float | None) -> datetime | None:

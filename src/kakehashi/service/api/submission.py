@@ -2,9 +2,12 @@
 
 Accepted bodies:
 
-* ``application/json``: :class:`~kakehashi.service.api.schemas.SubmitRequest`.
+* ``application/json``: :class:`~kakehashi.service.api.schemas.SubmitRequest`, or with an ``app``
+  field :class:`~kakehashi.service.api.schemas.DomainSubmitRequest` (an app's domain input, built
+  into the app's Problem by :mod:`kakehashi.service.domain`).
 * ``multipart/form-data``: a ``file`` part (LP, MPS, QUBO JSON, kakehashi JSON or Gset) and
-  optional fields ``format``, ``backend``, ``time_limit``, ``seed``, ``priority``, ``name``.
+  optional fields ``format``, ``backend``, ``time_limit``, ``seed``, ``priority``, ``name``; with
+  an ``app`` field the file is that app's input and ``options`` a JSON object of its options.
 * ``text/plain`` (also ``application/x-lp``, ``application/x-mps``): the file itself; ``format``
   as a media-type parameter (``text/plain; format=lp``) or query parameter, options as query
   parameters.
@@ -19,18 +22,20 @@ import json
 import logging
 from collections.abc import Mapping
 from datetime import UTC
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
 from kakehashi.exceptions import KakehashiError, ModelError
 from kakehashi.model.problem import Problem
-from kakehashi.service.api.schemas import SubmitRequest
+from kakehashi.service.api.schemas import DomainSubmitRequest, JobOptions, SubmitRequest
 from kakehashi.service.config import ServiceConfig
 from kakehashi.service.jobs import JobSpec
 from kakehashi.service.problems import HttpProblem
 
 log = logging.getLogger("kakehashi.api")
+
+_M = TypeVar("_M", bound=JobOptions)
 
 TEXT_TYPES = {"text/plain", "application/x-lp", "application/x-mps", "text/x-lp", "text/x-mps"}
 PICKLE_TYPES = {
@@ -128,7 +133,7 @@ def _problem(parse: Any, what: str) -> Problem:
     return problem
 
 
-def _spec(config: ServiceConfig, problem: Problem, req: SubmitRequest) -> JobSpec:
+def _spec(config: ServiceConfig, problem: Problem, req: JobOptions) -> JobSpec:
     _check_size(config, problem.num_variables, problem.num_constraints)
     backend = _check_backend(config, req.backend, req.time_limit)
     alternatives: tuple[str, ...] = ()
@@ -167,8 +172,12 @@ def _spec(config: ServiceConfig, problem: Problem, req: SubmitRequest) -> JobSpe
 
 
 def _request(data: Mapping[str, Any]) -> SubmitRequest:
+    return _validate(SubmitRequest, data)
+
+
+def _validate(cls: type[_M], data: Mapping[str, Any]) -> _M:
     try:
-        return SubmitRequest.model_validate(data)
+        return cls.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(x) for x in first.get("loc", ()))
@@ -182,7 +191,9 @@ def from_json(config: ServiceConfig, body: bytes) -> JobSpec:
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ModelError(f"invalid JSON: {exc}") from exc
     if not isinstance(data, dict):
-        raise ModelError("expected a JSON object with a 'problem' field")
+        raise ModelError("expected a JSON object with a 'problem' field (or 'app' and 'input')")
+    if "app" in data:
+        return from_domain(config, _validate(DomainSubmitRequest, data))
     req = _request(data)
     variables = req.problem.get("variables")
     constraints = req.problem.get("constraints")
@@ -203,7 +214,47 @@ def from_text(
 
     fmt = (fmt or "").lower() or None
     problem = _problem(lambda: reads(text, format=fmt, source="upload", name=name), "uploaded file")
-    raw: dict[str, Any] = {"problem": {}}
+    raw: dict[str, Any] = {"problem": {}, **_job_fields(options)}
+    return _spec(config, problem, _request(raw))
+
+
+def from_domain(config: ServiceConfig, req: DomainSubmitRequest) -> JobSpec:
+    """An app's domain input: the app's own reader and rules build its Problem (see
+    :mod:`kakehashi.service.domain`); a bad record is a 422 naming it and the rule."""
+    from kakehashi.service import domain
+
+    problem, backend = domain.build(
+        req.app,
+        req.input,
+        fmt=req.format,
+        options=req.options,
+        name=req.name,
+        backend=req.backend,
+        max_variables=config.max_variables,
+    )
+    return _spec(config, problem, req.model_copy(update={"backend": backend}))
+
+
+def from_domain_upload(config: ServiceConfig, text: str, fields: Mapping[str, Any], name: str | None) -> JobSpec:
+    """A multipart upload with an ``app`` field: the file is the app's input (TSPLIB, CVRPLIB, CSV,
+    OR-Library or UC JSON); ``options`` is a JSON object of the app's options."""
+    raw: dict[str, Any] = {"app": fields.get("app"), "input": text, "name": name}
+    if fields.get("format"):
+        raw["format"] = fields["format"]
+    elif "." in str(fields.get("filename") or ""):
+        raw["format"] = str(fields["filename"]).rsplit(".", 1)[-1].lower()
+    if fields.get("options"):
+        try:
+            raw["options"] = json.loads(str(fields["options"]))
+        except json.JSONDecodeError as exc:
+            raise ModelError(f"options must be a JSON object: {exc}", field="options") from exc
+    raw.update(_job_fields(fields))
+    return from_domain(config, _validate(DomainSubmitRequest, raw))
+
+
+def _job_fields(options: Mapping[str, Any]) -> dict[str, Any]:
+    """backend, time_limit, seed, priority and params from form or query fields (strings)."""
+    raw: dict[str, Any] = {}
     for key in ("backend", "time_limit", "seed", "priority"):
         value = options.get(key)
         if value not in (None, ""):
@@ -227,4 +278,4 @@ def from_text(
                 raw[key] = int(raw[key])
             except ValueError as exc:
                 raise ModelError(f"expected an integer, got {raw[key]!r}", field=key) from exc
-    return _spec(config, problem, _request(raw))
+    return raw
