@@ -183,23 +183,31 @@ def _cmdline(pid: int) -> str:
 
 
 def _reap(pids: set[int]) -> None:
-    """Wait for the cluster's processes to exit; kill Ray's own stragglers, never ours.
+    """Wait for the cluster's processes to exit; kill Ray's own stragglers; ours must follow.
 
-    Under load Ray's daemons (raylet, gcs, idle workers) sometimes take longer than the
-    grace period to exit after ``cluster.shutdown()``: they are killed so nothing is left
-    behind. A kakehashi solver process still alive then is a leak of ours: the test fails.
+    Under load Ray's daemons and idle workers sometimes outlive the grace period after
+    ``cluster.shutdown()``: they are killed so nothing is left behind. kakehashi's processes
+    (the race forkserver and legs inside a Ray worker, solver children) must then exit on their
+    own once their host is gone; one still alive 15 s later is a leak and fails the test.
     """
+    markers = ("kakehashi.service.runner", "kakehashi.solver", "kakehashi.cli")
     deadline = time.monotonic() + 60
     while any(_running(p) for p in pids) and time.monotonic() < deadline:
         time.sleep(0.5)
     stragglers = {p: _cmdline(p) for p in pids if _running(p)}
+    ours = {p: cmd for p, cmd in stragglers.items() if any(m in cmd for m in markers)}
+    for pid in set(stragglers) - set(ours):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 15
+    while any(_running(p) for p in ours) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    leaked = [cmd for p, cmd in ours.items() if _running(p)]
     for pid in stragglers:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
     wait_for(lambda: not any(_running(p) for p in stragglers), 30, "killed Ray stragglers to exit")
-    ours_markers = ("kakehashi.service.runner", "kakehashi.solver", "kakehashi.cli")
-    leaked = [cmd for cmd in stragglers.values() if any(m in cmd for m in ours_markers)]
-    assert not leaked, f"kakehashi processes outlived the Ray cluster: {leaked}"
+    assert not leaked, f"kakehashi processes outlived their Ray host: {leaked}"
 
 
 @pytest.fixture
