@@ -191,6 +191,21 @@ def check_params(backend: str, caps: Capabilities, params: Mapping[str, Any]) ->
     return out
 
 
+def binary_bqm(backend: str, compiled: Compiled[Any]) -> Any:
+    """The compiled target as a BINARY ``dimod.BinaryQuadraticModel`` (spins converted).
+
+    Raises :class:`BackendRejected` when the target is not a BQM.
+    """
+    import dimod
+
+    bqm = compiled.target
+    if not isinstance(bqm, dimod.BinaryQuadraticModel):
+        raise BackendRejected(f"{backend}: expected a dimod BinaryQuadraticModel, got {type(bqm).__name__}")
+    if bqm.vartype is not dimod.BINARY:
+        bqm = bqm.change_vartype(dimod.BINARY, inplace=False)
+    return bqm
+
+
 def check_target(backend: str, caps: Capabilities, compiled: Compiled[Any]) -> None:
     """Raise :class:`BackendRejected` if ``compiled`` is not a target kind or size ``caps`` accepts."""
     if compiled.kind not in caps.targets:

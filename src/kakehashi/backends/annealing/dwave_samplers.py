@@ -26,6 +26,7 @@ from kakehashi.backends.base import (
     HardwareKind,
     Param,
     Termination,
+    binary_bqm,
     check_params,
     check_target,
 )
@@ -89,20 +90,13 @@ class _DwaveBackend:
         params: Mapping[str, Any],
     ) -> BackendOutput:
         """Sample the BQM target; ``time_limit`` in seconds, ``seed`` any int (None: fresh entropy)."""
-        import dimod
 
         caps = self.capabilities()
         check_target(self.name, caps, compiled)
         opts = check_params(self.name, caps, params)
         if time_limit is not None and time_limit <= 0:
             raise BackendRejected(f"{self.name}: time_limit must be positive, got {time_limit}")
-        bqm = compiled.target
-        if not isinstance(bqm, dimod.BinaryQuadraticModel):
-            raise BackendRejected(
-                f"{self.name}: expected a dimod BinaryQuadraticModel, got {type(bqm).__name__}"
-            )
-        if bqm.vartype is not dimod.BINARY:
-            bqm = bqm.change_vartype(dimod.BINARY, inplace=False)
+        bqm = binary_bqm(self.name, compiled)
         start = time.perf_counter()
         deadline = None if time_limit is None else start + TIME_SHARE * float(time_limit)
         try:

@@ -25,6 +25,7 @@ from kakehashi.backends.base import (
     HardwareKind,
     Param,
     Termination,
+    binary_bqm,
     check_params,
     check_target,
 )
@@ -117,7 +118,6 @@ class ExactBackend:
         ``seed`` is ignored (the search is deterministic). If ``time_limit`` (seconds) runs out
         between blocks the best states seen so far are returned with ``TIME_LIMIT``.
         """
-        import dimod
 
         caps = self.capabilities()
         check_target(self.name, caps, compiled)
@@ -125,13 +125,7 @@ class ExactBackend:
         keep = int(opts["num_states"])
         if keep < 1:
             raise BackendRejected(f"{self.name}: num_states must be at least 1, got {keep}")
-        bqm = compiled.target
-        if not isinstance(bqm, dimod.BinaryQuadraticModel):
-            raise BackendRejected(
-                f"{self.name}: expected a dimod BinaryQuadraticModel, got {type(bqm).__name__}"
-            )
-        if bqm.vartype is not dimod.BINARY:
-            bqm = bqm.change_vartype(dimod.BINARY, inplace=False)
+        bqm = binary_bqm(self.name, compiled)
         start = time.perf_counter()
         deadline = None if time_limit is None else start + float(time_limit)
         n = compiled.num_variables

@@ -124,6 +124,53 @@ def anneal(
                          target, restarts, chunk_sweeps, polish, kernel)
 
 
+class _Restarts:
+    """Best states over independent restarts: accumulate, check the target, trim, report.
+
+    Shared by the float and integer paths so both stop and report the same way.
+    """
+
+    def __init__(self, n: int, R: int, start: float, target: float | None, deadline: float | None,
+                 restarts: bool) -> None:
+        self.R, self.start, self.target, self.deadline, self.restarts = R, start, target, deadline, restarts
+        self.spins = np.zeros((0, n), dtype=np.int8)
+        self.energies = np.zeros(0)
+        self.rounds = 0
+        self.sweeps = 0
+        self.timed_out = False
+        self.ttt: float | None = None
+
+    def add(self, best_s: np.ndarray, exact: np.ndarray) -> bool:
+        """Record a round's best states (exact energies); True when no further round should run."""
+        self.spins = np.concatenate([self.spins, best_s])
+        self.energies = np.concatenate([self.energies, exact])
+        if self.ttt is None and self.target is not None and exact.min() <= float(self.target) + 1e-7:
+            self.ttt = time.perf_counter() - self.start
+        if self.ttt is not None or self.timed_out or not self.restarts:
+            return True
+        if self.deadline is None and self.target is None:
+            return True
+        if self.deadline is not None and time.perf_counter() >= self.deadline:
+            self.timed_out = True
+            return True
+        if self.energies.shape[0] > 4 * self.R:  # keep the best 2R states only
+            keep = np.argsort(self.energies, kind="stable")[: 2 * self.R]
+            self.spins, self.energies = self.spins[keep], self.energies[keep]
+        return False
+
+    def result(self, info: dict[str, Any]) -> EngineResult:
+        order = np.argsort(self.energies, kind="stable")[: self.R]
+        return EngineResult(
+            spins=self.spins[order],
+            energies=self.energies[order],
+            seconds=time.perf_counter() - self.start,
+            reached_target=self.ttt is not None,
+            timed_out=self.timed_out,
+            time_to_target=self.ttt,
+            info={**info, "sweeps": self.sweeps, "rounds": self.rounds},
+        )
+
+
 def _anneal_float(arrays: IsingArrays, R: int, sweeps: int, beta: tuple[float, float], seed: int,
                   start: float, time_limit: float | None, target: float | None, restarts: bool,
                   chunk_sweeps: int, polish: bool, kernel: str | None) -> EngineResult:
@@ -144,15 +191,10 @@ def _anneal_float(arrays: IsingArrays, R: int, sweeps: int, beta: tuple[float, f
     deadline = None if time_limit is None else start + float(time_limit)
     rng = kernels.seed_streams(int(seed) & 0x7FFFFFFFFFFFFFFF, R)
 
-    best_overall_s = np.zeros((0, n), dtype=np.int8)
-    best_overall_e = np.zeros(0)
-    rounds = 0
-    total_sweeps = 0
-    timed_out = False
-    ttt: float | None = None
+    run = _Restarts(n, R, start, target, deadline, restarts)
     stop = np.zeros(1, dtype=np.int64)
     while True:
-        rounds += 1
+        run.rounds += 1
         s = kernels.random_spins(rng, n)
         f = np.empty((R, n), dtype=fdtype)
         energy = np.empty(R)
@@ -171,13 +213,13 @@ def _anneal_float(arrays: IsingArrays, R: int, sweeps: int, beta: tuple[float, f
             else:
                 kernels.anneal_sparse(indptr, indices, data, b, t, use_table, s, f, energy, best_s, best_e,
                                       rng, target_raw, stop)
-            total_sweeps += (k1 - k0) * R
+            run.sweeps += (k1 - k0) * R
             now = time.perf_counter()
             if stop[0]:
-                ttt = now - start
+                run.ttt = now - start
                 break
             if deadline is not None and now >= deadline:
-                timed_out = True
+                run.timed_out = True
                 break
         if polish:
             fb = np.empty((R, n), dtype=fdtype)
@@ -188,33 +230,10 @@ def _anneal_float(arrays: IsingArrays, R: int, sweeps: int, beta: tuple[float, f
             else:
                 kernels.fields_sparse(indptr, indices, data, arrays.h, best_s, fb, eb)
                 kernels.descend_sparse(indptr, indices, data, best_s, fb, eb)
-        exact = arrays.energies(best_s)
-        best_overall_s = np.concatenate([best_overall_s, best_s])
-        best_overall_e = np.concatenate([best_overall_e, exact])
-        if ttt is None and target is not None and exact.min() <= float(target) + 1e-7:
-            ttt = time.perf_counter() - start
-        if ttt is not None or timed_out or not restarts:
+        if run.add(best_s, arrays.energies(best_s)):
             break
-        if deadline is None and target is None:
-            break
-        if deadline is not None and time.perf_counter() >= deadline:
-            timed_out = True
-            break
-        if best_overall_e.shape[0] > 4 * R:  # keep the best 2R states only
-            keep = np.argsort(best_overall_e, kind="stable")[: 2 * R]
-            best_overall_s, best_overall_e = best_overall_s[keep], best_overall_e[keep]
-    order = np.argsort(best_overall_e, kind="stable")[:R]
-    return EngineResult(
-        spins=best_overall_s[order],
-        energies=best_overall_e[order],
-        seconds=time.perf_counter() - start,
-        reached_target=ttt is not None,
-        timed_out=timed_out,
-        time_to_target=ttt,
-        info={"engine": "anneal", "kernel": "dense" if dense else "sparse", "table": use_table,
-              "sweeps": total_sweeps, "rounds": rounds, "beta_range": [float(hot), float(cold)],
-              "seed": int(seed)},
-    )
+    return run.result({"engine": "anneal", "kernel": "dense" if dense else "sparse", "table": use_table,
+                       "beta_range": [float(hot), float(cold)], "seed": int(seed)})
 
 
 def int_layout(arrays: IsingArrays, kernel: str | None = None) -> str | None:
@@ -265,14 +284,9 @@ def _anneal_int(arrays: IsingArrays, R: int, sweeps: int, beta: tuple[float, flo
     # Without checks a run is one kernel call, unless its threshold table would be large.
     chunk = max(1, min(sweeps, _TABLE_ENTRIES // width)) if not checks else 8
 
-    best_overall_s = np.zeros((0, n), dtype=np.int8)
-    best_overall_e = np.zeros(0)
-    rounds = 0
-    total_sweeps = 0
-    timed_out = False
-    ttt: float | None = None
+    run = _Restarts(n, R, start, target, deadline, restarts)
     while True:
-        rounds += 1
+        run.rounds += 1
         s = kernels.random_spins(rng, n)
         g = np.empty((R, n), dtype=gdtype)
         if layout == "dense":
@@ -293,16 +307,16 @@ def _anneal_int(arrays: IsingArrays, R: int, sweeps: int, beta: tuple[float, flo
             else:
                 intkernels.anneal_csr(indptr, indices, coup, thr, cut, s, g, energy, best_s, best_e, rng)
             now = time.perf_counter()
-            total_sweeps += (k1 - k0) * R
+            run.sweeps += (k1 - k0) * R
             if checks:  # size the next chunk to about _CHUNK_SECONDS of work
                 per = max(now - t0, 1e-6) / (k1 - k0)
                 chunk = int(min(4096, max(1, _CHUNK_SECONDS / per), max(1, _TABLE_ENTRIES // width)))
             k0 = k1
             if target is not None and float(np.min(e0 + best_e)) <= float(target) + 1e-7:
-                ttt = now - start
+                run.ttt = now - start
                 break
             if deadline is not None and now >= deadline:
-                timed_out = k0 < sweeps
+                run.timed_out = k0 < sweeps
                 break
         if polish:
             if layout == "dense":
@@ -311,28 +325,7 @@ def _anneal_int(arrays: IsingArrays, R: int, sweeps: int, beta: tuple[float, flo
             else:
                 intkernels.fields_csr(indptr, indices, coup, h2, best_s, g)
                 intkernels.descend_csr(indptr, indices, coup, best_s, g)
-        exact = arrays.energies(best_s)
-        best_overall_s = np.concatenate([best_overall_s, best_s])
-        best_overall_e = np.concatenate([best_overall_e, exact])
-        if ttt is None and target is not None and exact.min() <= float(target) + 1e-7:
-            ttt = time.perf_counter() - start
-        if ttt is not None or timed_out or not restarts or (deadline is None and target is None):
+        if run.add(best_s, arrays.energies(best_s)):
             break
-        if deadline is not None and time.perf_counter() >= deadline:
-            timed_out = True
-            break
-        if best_overall_e.shape[0] > 4 * R:  # keep the best 2R states only
-            keep = np.argsort(best_overall_e, kind="stable")[: 2 * R]
-            best_overall_s, best_overall_e = best_overall_s[keep], best_overall_e[keep]
-    order = np.argsort(best_overall_e, kind="stable")[:R]
-    return EngineResult(
-        spins=best_overall_s[order],
-        energies=best_overall_e[order],
-        seconds=time.perf_counter() - start,
-        reached_target=ttt is not None,
-        timed_out=timed_out,
-        time_to_target=ttt,
-        info={"engine": "anneal", "kernel": f"{layout}-int", "table": True,
-              "sweeps": total_sweeps,
-              "rounds": rounds, "beta_range": [float(hot), float(cold)], "seed": int(seed)},
-    )
+    return run.result({"engine": "anneal", "kernel": f"{layout}-int", "table": True,
+                       "beta_range": [float(hot), float(cold)], "seed": int(seed)})
