@@ -26,13 +26,13 @@ $(VENV)/.uv:
 	touch $@
 
 $(VENV)/.run-installed: pyproject.toml locks/run.txt $(VENV)/.uv
-	$(UV) pip install --python $(PY) --require-hashes -r locks/run.txt
+	$(UV) pip install --python $(PY) --require-hashes -r locks/run.txt --compile-bytecode
 	$(UV) pip install --python $(PY) --no-deps -e .
 	touch $@
 
 $(VENV)/.test-installed: pyproject.toml locks/test.txt $(VENV)/.uv
 	$(PIP) install "$(TORCH_WHEEL)"
-	$(UV) pip install --python $(PY) --require-hashes -r locks/test.txt
+	$(UV) pip install --python $(PY) --require-hashes -r locks/test.txt --compile-bytecode
 	$(UV) pip install --python $(PY) --no-deps -e .
 	touch $@ $(VENV)/.run-installed
 
