@@ -67,7 +67,7 @@ def test_learned_run_time_shortens_estimate() -> None:
     assert rows["exact"].run_time_s == pytest.approx(0.2) and rows["exact"].expected_quality == pytest.approx(1.0)
 
 
-def test_cli_json_and_missing_pool(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_json_and_local_pool(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     app = typer.Typer()
     app.command()(estimate_command)
     app.command("noop")(lambda: None)
@@ -79,9 +79,17 @@ def test_cli_json_and_missing_pool(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         app, ["estimate", str(problem), "--pool", str(REPO / "examples" / "pool.toml"), "--json", "--project", "acme-corp"]
     )
     assert res.exit_code == 0, res.output
-    data = json.loads(res.output)
+    data = json.loads(res.stdout)
     rows = {r["backend"]: r for r in data["estimates"]}
     assert rows["exact"]["eligible"] and rows["exact"]["cost_yen"] == pytest.approx(10 * 0.01)
     assert rows["dwave-qpu"]["machine"] == "qpu-anneal"
-    res = CliRunner().invoke(app, ["estimate", str(problem)])
-    assert res.exit_code != 0 and "--pool" in str(res.exception)
+    assert data["pool"].endswith("pool.toml")
+    # No pool file: this machine, its available backends, free.
+    res = CliRunner().invoke(app, ["estimate", str(problem), "--json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert data["pool"] == "local" and "pool: local" in res.stderr
+    rows = {r["backend"]: r for r in data["estimates"]}
+    assert rows["exact"]["eligible"] and rows["exact"]["machine"] == "local"
+    assert rows["exact"]["cost_yen"] == 0.0
+    assert "dwave-qpu" not in rows or not rows["dwave-qpu"]["eligible"]

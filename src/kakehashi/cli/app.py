@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from kakehashi.cli.errors import run_cli
+from kakehashi.cli.output import emit_json
 
 app = typer.Typer(
     name="kakehashi",
@@ -28,6 +29,26 @@ app = typer.Typer(
 )
 out = Console(soft_wrap=True)
 err = Console(stderr=True)
+
+
+def _version(value: bool) -> None:
+    if not value:
+        return
+    from kakehashi.cli.about import version_text
+
+    print(version_text())
+    raise typer.Exit(0)
+
+
+@app.callback()
+def _main_options(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True,
+                     help="Print the version, the installed extras and which backends can run here."),
+    ] = False,
+) -> None:
+    """Write a problem once; solve it on every kind of machine."""
 
 
 def _parse_params(items: list[str]) -> dict[str, Any]:
@@ -75,7 +96,7 @@ def solve(
             problem, choice, time_limit=time_limit, seed=seed, params=params, on_event=progress.on_event
         )
     if as_json:
-        out.print_json(result.to_json()) if sys.stdout.isatty() else print(result.to_json())
+        emit_json(result.to_json())
     else:
         out.print(result_table(result))
 
@@ -98,7 +119,7 @@ def backends(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")
             **backend.capabilities().to_dict(),
         }
     if as_json:
-        print(json.dumps(rows, indent=2))
+        emit_json(rows)
         return
     table = Table(title="kakehashi backends")
     for col in (
@@ -151,7 +172,7 @@ def inspect(
     except KakehashiError as exc:
         info["auto"] = {"backends": [], "reason": str(exc)}
     if as_json:
-        print(json.dumps(info, indent=2, default=str))
+        emit_json(info)
         return
     f = info["features"]
     table = Table(title=f"{f['name']} ({f['sense']})", show_header=False, title_justify="left")
@@ -241,4 +262,8 @@ _mount()
 
 def main() -> None:
     """Entry point of the ``kakehashi`` script."""
-    sys.exit(run_cli(app))
+    from kakehashi.cli.output import reserve_stdout, wants_json
+
+    if wants_json(sys.argv[1:]):
+        reserve_stdout()
+    sys.exit(run_cli(app, prog_name="kakehashi"))

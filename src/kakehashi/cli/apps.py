@@ -7,11 +7,12 @@ Bad input raises :class:`~kakehashi.exceptions.ModelError` (exit code 2) before 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+
+from kakehashi.cli.output import emit_json
 
 BackendOpt = Annotated[str, typer.Option("--backend", "-b", help="backend name, or auto")]
 TimeOpt = Annotated[float, typer.Option("--time-limit", "-t", help="seconds")]
@@ -21,7 +22,7 @@ SeedOpt = Annotated[int | None, typer.Option("--seed", help="random seed")]
 
 
 def _emit(data: dict[str, Any]) -> None:
-    typer.echo(json.dumps(data, indent=2, default=str))
+    emit_json(data)
 
 
 def route(

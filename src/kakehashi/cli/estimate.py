@@ -7,7 +7,6 @@ otherwise it works locally from a pool file (``--pool``, or ``KAKEHASHI_POOL``) 
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,7 +15,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from kakehashi.exceptions import ModelError
+from kakehashi.cli.output import emit_json
+
+err = Console(stderr=True)
+
 
 
 def estimate(
@@ -42,7 +44,7 @@ def estimate(
     queue (``POST /v1/estimate``); otherwise it is computed here from the pool file, queue empty.
     """
     import kakehashi
-    from kakehashi.pool.config import load_pool
+    from kakehashi.pool.config import LOCAL_MACHINE, load_pool, local_pool
     from kakehashi.pool.estimate import BackendEstimate
     from kakehashi.pool.estimate import estimate as run_estimate
 
@@ -54,24 +56,30 @@ def estimate(
             raw = client.estimate(problem, time_limit=time_limit)
             project = client.project()["name"]
         rows = [BackendEstimate(**{k: v for k, v in r.items() if k != "total_s"}) for r in raw]
-        _show(rows, problem.name, project, time_limit, as_json)
+        _show(rows, problem.name, project, time_limit, as_json, pool=url)
         return
     pool_path = pool or (Path(os.environ["KAKEHASHI_POOL"]) if os.environ.get("KAKEHASHI_POOL") else None)
     if pool_path is None:
-        raise ModelError("give the pool file with --pool (or set KAKEHASHI_POOL)", field="--pool")
-    config = load_pool(pool_path)
+        config = local_pool()
+        machine = config.machines[0]
+        err.print(f"pool: local (this machine: {machine.slots} cores, {len(machine.backends)} backends "
+                  "available here, price 0; give --pool or KAKEHASHI_POOL for another)")
+    else:
+        config = load_pool(pool_path)
+        err.print(f"pool: {pool_path}")
     problem = kakehashi.read(file)
     hist: Path | None = history
     if hist is None and os.environ.get("KAKEHASHI_ROUTER_HISTORY"):
         hist = Path(os.environ["KAKEHASHI_ROUTER_HISTORY"])
     rows = run_estimate(problem, config, project=project, time_limit=time_limit, history=hist)
-    _show(rows, problem.name, project, time_limit, as_json)
+    _show(rows, problem.name, project, time_limit, as_json,
+          pool=str(pool_path) if pool_path else LOCAL_MACHINE)
 
 
-def _show(rows: list[Any], name: str, project: str, time_limit: float, as_json: bool) -> None:
+def _show(rows: list[Any], name: str, project: str, time_limit: float, as_json: bool, pool: str) -> None:
     if as_json:
-        print(json.dumps({"problem": name, "project": project, "time_limit": time_limit,
-                          "currency": "JPY", "estimates": [r.to_dict() for r in rows]}, indent=2))
+        emit_json({"problem": name, "project": project, "time_limit": time_limit, "pool": pool,
+                   "currency": "JPY", "estimates": [r.to_dict() for r in rows]})
         return
     table = Table(title=f"estimate for {name} (project {project}, {time_limit:g} s)")
     for col in ("backend", "machine", "wait s", "run s", "cost ¥", "list ¥", "note"):

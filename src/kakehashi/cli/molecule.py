@@ -6,11 +6,12 @@ curve of a diatomic (e.g. ``kakehashi molecule H2 --curve h2.png``).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from kakehashi.cli.output import emit_json
 
 
 def molecule(
@@ -44,7 +45,7 @@ def molecule(
         points = dissociation_curve(mol, curve, **opts)  # type: ignore[arg-type]
         rows = [{"distance_angstrom": d, **r.to_dict()} for d, r in points]
         if as_json:
-            typer.echo(json.dumps({"plot": str(curve), "points": rows}, indent=2))
+            emit_json({"plot": str(curve), "points": rows})
         else:
             worst = max(abs(r.error_mha) for _, r in points)
             typer.echo(f"wrote {curve}: {len(points)} points, largest |VQE - {points[0][1].reference.upper()}| "
@@ -52,7 +53,7 @@ def molecule(
         return
     r = ground_state(mol, **opts)  # type: ignore[arg-type]
     if as_json:
-        typer.echo(json.dumps(r.to_dict(), indent=2))
+        emit_json(r.to_dict())
         return
 
     def fmt(x: float | None) -> str:

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from kakehashi.cli.output import emit_json
 from kakehashi.cli.service import DEFAULT_URL, AsJson, Token, Url, _client, _db, admin_app, out
 from kakehashi.exceptions import ModelError
 
@@ -42,7 +43,7 @@ def pool(url: Url = DEFAULT_URL, token: Token = None, as_json: AsJson = False) -
     with _client(url, token) as client:
         view = client.pool()
     if as_json:
-        out.print_json(json.dumps(view))
+        emit_json(view)
         return
     table = Table("machine", "kind", "state", "busy", "free", "slots", "queued", "yen/s", "backends")
     for m in view["machines"]:
@@ -213,7 +214,7 @@ def audit(
         for r in rows
     ]
     if as_json:
-        out.print_json(json.dumps(data))
+        emit_json(data)
         return
     for d in data:
         out.print(

@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from kakehashi.cli.output import emit_json
 from kakehashi.exceptions import AuthError, ModelError
 
 out = Console(soft_wrap=True)
@@ -40,7 +41,7 @@ def _client(url: str, token: str | None) -> Any:
 
 def _print_job(job: Any, as_json: bool) -> None:
     if as_json:
-        out.print_json(json.dumps(job.raw))
+        emit_json(job.raw)
         return
     line = f"{job.id}  {job.status}  backend={job.backend}  attempt={job.attempt}"
     if job.result_status:
@@ -112,7 +113,7 @@ def submit(
             return
         result = client.result(job.id, wait=True)
         if as_json:
-            out.print_json(result.to_json())
+            emit_json(result.to_json())
         else:
             out.print(f"{job.id}  {result.summary()}", highlight=False)
 
@@ -133,7 +134,7 @@ def _app_options(pairs: list[str]) -> dict[str, Any]:
 
 def _print_answer(body: dict[str, Any], as_json: bool) -> None:
     if as_json:
-        out.print_json(json.dumps(body))
+        emit_json(body)
         return
     verdict = "valid" if body.get("valid") else "INVALID: " + "; ".join(body.get("violations") or [])
     out.print(
@@ -186,7 +187,7 @@ def result(
     with _client(url, token) as client:
         res = client.result(job_id, wait=wait, timeout=timeout)
     if as_json:
-        out.print_json(res.to_json())
+        emit_json(res.to_json())
     else:
         out.print(res.summary(), highlight=False)
 
@@ -219,7 +220,7 @@ def jobs(
             status=[s.upper() for s in status or []], backend=backend, created_after=since, limit=limit
         )
     if as_json:
-        out.print_json(json.dumps([j.raw for j in rows]))
+        emit_json([j.raw for j in rows])
         return
     table = Table("id", "status", "backend", "result", "objective", "created")
     for j in rows:
@@ -246,7 +247,7 @@ def usage(
     with _client(url, token) as client:
         report = client.usage(start=start, end=end, period=period)
     if as_json:
-        out.print_json(json.dumps(report))
+        emit_json(report)
         return
     table = Table(
         "period", "backend", "hardware", "runs", "machine-s", "list (yen)", "discount (yen)", "cost (yen)"
@@ -365,7 +366,7 @@ def project_create(
     from kakehashi.service import tenancy
 
     p = tenancy.create_project(_db(), name)
-    out.print_json(json.dumps({"id": p.id, "name": p.name})) if as_json else out.print(f"{p.id}  {p.name}")
+    emit_json({"id": p.id, "name": p.name}) if as_json else out.print(f"{p.id}  {p.name}")
 
 
 @project_app.command("list")
@@ -388,7 +389,7 @@ def token_create(
 
     t = tenancy.create_token(_db(), project, label)
     if as_json:
-        out.print_json(json.dumps({"id": t.id, "project": t.project_name, "token": t.secret}))
+        emit_json({"id": t.id, "project": t.project_name, "token": t.secret})
     else:
         out.print(
             f"token id: {t.id}\nproject:  {t.project_name}\ntoken:    {t.secret}\n(shown once: store it now)",

@@ -17,11 +17,12 @@ def list_datasets() -> None:
     from kakehashi.datasets.registry import registry
 
     root = data_dir()
+    width = max((len(name) for name in registry()), default=10)
     for ds in registry().values():
         present = sum(1 for f in ds.files if (root / f.path).is_file())
         typer.echo(
-            f"{ds.name:<10} {len(ds.files):>4} files {ds.size / 1e6:7.2f} MB  "
-            f"{present:>4} present  {ds.description}"
+            f"{ds.name:<{width}} {len(ds.files):>5} files {ds.size / 1e6:7.2f} MB  "
+            f"{present:>5} present  {ds.description}"
         )
     typer.echo(f"data directory: {root}")
 

@@ -355,3 +355,29 @@ def utc_seconds(value: datetime) -> float:
 
 #: One day in seconds (convenience for callers building windows).
 DAY = timedelta(days=1).total_seconds()
+
+
+#: Name of the machine in :func:`local_pool`.
+LOCAL_MACHINE = "local"
+
+
+def local_pool() -> PoolConfig:
+    """The pool a laptop has without a pool file: this machine, its cores, its runnable backends, price 0.
+
+    One ``cpu`` machine named ``local`` with ``os.cpu_count()`` slots (or the CPUs this process may
+    use, under a Slurm allocation or a cgroup-limited affinity mask), running every registered
+    backend that is available here; machine time is free (0 yen/s).
+    """
+    import os
+
+    from kakehashi.backends.registry import all_backends
+    from kakehashi.exceptions import KakehashiError
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    names = tuple(
+        name for name, backend in all_backends().items()
+        if not isinstance(backend, KakehashiError) and backend.available()
+    )
+    machine = Machine(name=LOCAL_MACHINE, kind=HardwareKind.CPU, slots=max(1, cores),
+                      backends=names or ("exact",), price_yen_per_second=0.0)
+    return PoolConfig(machines=(machine,))

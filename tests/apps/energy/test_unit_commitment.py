@@ -38,19 +38,18 @@ def test_validate_catches_broken_rules(solved) -> None:  # type: ignore[no-untyp
     bad.power[unit][9] = inst.units[0].p_min
     assert any("ramp" in v for v in validate(inst, bad))
     bad = sch.model_copy(deep=True)
-    peaker = next(u for u in inst.units if u.min_up == 1)
     ccgt = next(u for u in inst.units if u.min_up >= 3 and not u.initial_on)
     bad.on[ccgt.name] = [0] * 24
     bad.on[ccgt.name][12] = 1
     assert any("min up" in v for v in validate(inst, bad))
+    # Every unit on at full power all day: far more than the night's demand, whichever optimum
+    # the solver returned (the broken schedule must not depend on it).
     bad = sch.model_copy(deep=True)
     for u in inst.units:
-        if u.name != peaker.name:
-            bad.on[u.name] = [1 if p > 0 else 0 for p in bad.power[u.name]]
-    bad.on[inst.units[0].name] = [1] * 24
-    for t in range(24):
-        bad.power[inst.units[0].name][t] = inst.units[0].p_max
-    assert validate(inst, bad)  # balance and/or reserve broken
+        bad.on[u.name] = [1] * inst.hours
+        bad.power[u.name] = [u.p_max] * inst.hours
+    assert sum(u.p_max for u in inst.units) > min(inst.demand) + max(inst.solar)
+    assert any("balance" in v for v in validate(inst, bad))
 
 
 def test_demand_above_fleet_capacity_is_rejected(tmp_path: Path) -> None:
