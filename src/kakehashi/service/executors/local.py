@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import queue
 import signal
@@ -26,20 +27,35 @@ class SolverDiedError(ExecutionDied):
     """The solver child process exited while a job was running."""
 
 
+#: Longest solver output line kept in the log (characters); the rest is cut with a mark.
+MAX_OUTPUT_LINE = 2000
+_solver_log = logging.getLogger("kakehashi.solver")
+
+
 class SolverProcess:
-    """A warm solver child speaking JSON lines over its stdin/stdout."""
+    """A warm solver child speaking JSON lines over its stdin/stdout.
+
+    Whatever the solvers in the child print (native libraries write to file descriptor 1 and 2;
+    the child points fd 1 at stderr) is read from its stderr line by line and logged on the
+    ``kakehashi.solver`` logger with the id of the job it was running, so solver chatter lands in
+    the service's structured log, never raw.
+    """
 
     def __init__(self, command: list[str]) -> None:
+        self.job_id: str | None = None
         self.proc = subprocess.Popen(
             command,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
+            errors="replace",
             bufsize=1,
             start_new_session=True,
         )
         self._lines: queue.Queue[str | None] = queue.Queue()
         threading.Thread(target=self._read, args=(self.proc.stdout,), daemon=True).start()
+        threading.Thread(target=self._log_output, args=(self.proc.stderr,), daemon=True).start()
         ready = self.recv(60.0)
         if ready is None or ready.get("type") != "ready":
             self.kill()
@@ -51,7 +67,18 @@ class SolverProcess:
             self._lines.put(line)
         self._lines.put(None)
 
+    def _log_output(self, stream: IO[str] | None) -> None:
+        assert stream is not None
+        for line in stream:
+            text = line.rstrip("\n")
+            if not text.strip():
+                continue
+            if len(text) > MAX_OUTPUT_LINE:
+                text = text[:MAX_OUTPUT_LINE] + " …[cut]"
+            _solver_log.info(text, extra={"job_id": self.job_id, "pid": self.proc.pid})
+
     def send(self, message: dict[str, Any]) -> None:
+        self.job_id = message.get("job_id")
         assert self.proc.stdin is not None
         try:
             self.proc.stdin.write(json.dumps(message) + "\n")
@@ -81,7 +108,7 @@ class SolverProcess:
             self.proc.kill()
         with contextlib.suppress(Exception):
             self.proc.wait(timeout=5)
-        for stream in (self.proc.stdin, self.proc.stdout):
+        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
             with contextlib.suppress(Exception):
                 if stream is not None:
                     stream.close()
