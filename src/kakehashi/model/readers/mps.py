@@ -11,7 +11,8 @@ objective constant, as in CPLEX and HiGHS), ``RANGES`` (a ranged row becomes two
 
 Fields are split on white space (free MPS); a line whose field count does not fit is read again
 by the fixed-format columns (2-3, 5-12, 15-22, 25-36, 40-47, 50-61), so fixed files whose names
-contain blanks are read too. Lines starting with ``*`` are comments.
+contain blanks are read too. A line with ``*`` in column 1 is a comment; an indented ``*`` is
+data (a name such as ``*RHS*``), in fixed and free files alike, as HiGHS reads them.
 
 Conventions: variables in an ``INTORG`` block that get no bound at all are integers in
 ``[0, 1]`` (the MPSX convention; HiGHS and CPLEX read them so too). An ``UP`` bound below zero
@@ -121,8 +122,8 @@ class _Reader:
         ended = False
         for self.line, raw in enumerate(text.splitlines(), start=1):
             line = raw.rstrip()
-            if not line.strip() or line.lstrip().startswith("*"):
-                continue
+            if not line.strip() or line.startswith("*"):
+                continue  # only a '*' in column 1 starts a comment: names may begin with '*'
             if ended:
                 raise self.error(f"expected nothing after ENDATA, got {line.strip()!r}")
             if not line[0].isspace():
