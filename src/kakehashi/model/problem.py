@@ -59,6 +59,15 @@ class Problem:
 
     # ----------------------------------------------------------------- views
     @property
+    def warnings(self) -> list[str]:
+        """What the reader of this problem's file skipped or reinterpreted (``"file:line: ..."``).
+
+        Kept in ``metadata["warnings"]`` so that it crosses every JSON boundary with the problem;
+        compilation copies it into the compile report of each result.
+        """
+        return [str(w) for w in self.metadata.get("warnings", [])]
+
+    @property
     def is_bqm(self) -> bool:
         """True when the model is an unconstrained binary/spin quadratic model."""
         return isinstance(self.model, dimod.BinaryQuadraticModel)

@@ -24,6 +24,7 @@ model infeasible).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
@@ -43,6 +44,7 @@ _SECTIONS = {
     "NAME",
     "OBJSENSE",
     "OBJSENS",
+    "OBJSENCE",
     "OBJNAME",
     "ROWS",
     "COLUMNS",
@@ -57,7 +59,21 @@ _SECTIONS = {
 }
 _UNSUPPORTED = {"SOS", "INDICATORS", "CSECTION", "GENCONS", "PWLOBJ", "SCENARIOS"}
 _ROW_SENSES: dict[str, ConstraintSense | None] = {"N": None, "L": "<=", "G": ">=", "E": "=="}
-_BOUND_TYPES = {"UP", "LO", "FX", "FR", "MI", "PL", "BV", "LI", "UI", "SC"}
+_BOUND_TYPES = {"UP", "LO", "FX", "FR", "MI", "PL", "BV", "LI", "UI", "SC", "SI"}
+#: which sides of a column's domain each bound type sets (HiGHS keeps the first of each side)
+_BOUND_SIDES = {
+    "UP": "u",
+    "UI": "u",
+    "PL": "u",
+    "LO": "l",
+    "LI": "l",
+    "MI": "l",
+    "FX": "lu",
+    "FR": "lu",
+    "BV": "lu",
+}
+#: a Fortran double-precision literal: 1.0D3, -2d-1
+_FORTRAN_D = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)[dD][+-]?\d+")
 _FIXED_COLUMNS = ((1, 3), (4, 12), (14, 22), (24, 36), (39, 47), (49, 61))
 
 
@@ -81,6 +97,9 @@ class _Reader:
         self.rhs: dict[str, float] = {}
         self.ranges: dict[str, float] = {}
         self.bounded: set[str] = set()
+        self.bound_sides: dict[str, str] = {}
+        self.entries: set[tuple[str, str]] = set()
+        self.after_end: int | None = None
         self.integer_block = False
         self.marker_integers: set[str] = set()
         self.q_row: str | None = None
@@ -90,6 +109,8 @@ class _Reader:
         return ModelError(message, source=self.src, line=self.line)
 
     def number(self, text: str, what: str) -> float:
+        if _FORTRAN_D.fullmatch(text):
+            text = text.replace("D", "E").replace("d", "e")  # Fortran exponent, as HiGHS reads it
         try:
             value = float(text)
         except ValueError:
@@ -125,7 +146,8 @@ class _Reader:
             if not line.strip() or line.startswith("*"):
                 continue  # only a '*' in column 1 starts a comment: names may begin with '*'
             if ended:
-                raise self.error(f"expected nothing after ENDATA, got {line.strip()!r}")
+                self.spec.warn(f"text after ENDATA is ignored: {line.strip()[:40]!r}", self.line)
+                break
             if not line[0].isspace():
                 head = line.split()
                 keyword = head[0].upper()
@@ -133,6 +155,11 @@ class _Reader:
                     raise self.error(f"the {keyword} section is not supported by kakehashi's MPS reader")
                 if keyword not in _SECTIONS:
                     raise self.error(f"expected a section name (NAME, ROWS, COLUMNS, ...), got {head[0]!r}")
+                if keyword == "OBJSENCE":
+                    self.spec.warn(
+                        "the OBJSENCE section is read as OBJSENSE (HiGHS 1.16 ignores it)", self.line
+                    )
+                    keyword = "OBJSENSE"
                 section = keyword
                 self.start_section(keyword, head[1:])
                 ended = keyword == "ENDATA"
@@ -228,6 +255,13 @@ class _Reader:
             if row not in self.rows:
                 raise self.error(f"expected a row declared in ROWS, got {row!r}")
             coef = self.number(value, f"the coefficient of {col!r} in row {row!r}")
+            if (col, row) in self.entries:
+                self.spec.warn(
+                    f"a second entry for column {col!r} in row {row!r} is ignored (the first is kept, as HiGHS does)",
+                    self.line,
+                )
+                continue
+            self.entries.add((col, row))
             if self.rows[row] is None and row != self.objective_row:
                 continue
             self.bodies[row].add_linear(col, coef)
@@ -247,9 +281,17 @@ class _Reader:
         for row, value in zip(fields[0::2], fields[1::2], strict=True):
             if row not in self.rows:
                 raise self.error(f"expected a row declared in ROWS, got {row!r}")
+            number = self.number(value, f"the {section} of row {row!r}")
             if section == "RANGES" and self.rows[row] is None:
-                raise self.error(f"expected a constraint row in RANGES, got the free row {row!r}")
-            target[row] = self.number(value, f"the {section} of row {row!r}")
+                self.spec.warn(f"a RANGES entry on the free row {row!r} is ignored", self.line)
+                continue
+            if row in target:
+                self.spec.warn(
+                    f"a second {section} value for row {row!r} is ignored (the first is kept, as HiGHS does)",
+                    self.line,
+                )
+                continue
+            target[row] = number
 
     def bound(self, line: str) -> None:
         fields = line.split()
@@ -258,8 +300,9 @@ class _Reader:
         kind = fields[0].upper()
         if kind not in _BOUND_TYPES:
             raise self.error(f"expected a bound type (UP, LO, FX, FR, MI, PL, BV, LI, UI), got {fields[0]!r}")
-        if kind == "SC":
-            raise self.error("semi-continuous bounds (SC) are not supported")
+        if kind in ("SC", "SI"):
+            feature = "semi-continuous" if kind == "SC" else "semi-integer"
+            raise self.error(f"{feature} variables ({kind} bounds) are not supported yet")
         needs_value = kind not in ("FR", "MI", "PL", "BV")
         fields = self.fields(
             line,
@@ -279,13 +322,28 @@ class _Reader:
         if col not in self.spec.variables:
             raise self.error(f"expected a column declared in COLUMNS, got {col!r}")
         var = self.spec.variables[col]
-        var.bound_line = self.line
-        first = col not in self.bounded
-        self.bounded.add(col)
         value = self.number(raw, f"the {kind} bound of {col!r}") if raw is not None and needs_value else 0.0
+        sides = _BOUND_SIDES[kind]
+        already = self.bound_sides.get(col, "")
+        if any(side in already for side in sides):
+            which = " and ".join({"l": "lower", "u": "upper"}[side] for side in sides if side in already)
+            self.spec.warn(
+                f"the {kind} bound of {col!r} is ignored: its {which} bound is already set "
+                "(the first is kept, as HiGHS does)",
+                self.line,
+            )
+            return
+        self.bound_sides[col] = already + sides
+        var.bound_line = self.line
+        self.bounded.add(col)
         if kind in ("UP", "UI"):
-            if value < 0 and var.lb == 0.0 and first:
+            if value < 0 and "l" not in already and var.lb == 0.0:
                 var.lb = -math.inf
+                self.spec.warn(
+                    f"the negative UP bound {value:g} of {col!r} sets its lower bound to -inf "
+                    "(the MPS rule, as CPLEX reads it; HiGHS 1.16 keeps 0 and finds the model infeasible)",
+                    self.line,
+                )
             var.ub = value
         elif kind in ("LO", "LI"):
             var.lb = value
@@ -337,6 +395,10 @@ class _Reader:
             spec.objective.constant = -self.rhs.get(self.objective_row, 0.0)
         for row, sense in self.rows.items():
             if sense is None:
+                if row != self.objective_row:
+                    self.spec.warn(
+                        f"the free row {row!r} (type N, not the objective) is dropped", self.row_line[row]
+                    )
                 continue
             body, line = self.bodies[row], self.row_line[row]
             rhs = self.rhs.get(row, 0.0)
