@@ -129,6 +129,8 @@ class Problem:
         """The objective of ``sample`` in the problem's own sense (no penalties)."""
         if isinstance(self.model, dimod.BinaryQuadraticModel):
             return float(self.model.energy(sample))
+        if self.model.objective.num_variables == 0:  # dimod returns 0 here, dropping the offset
+            return float(self.model.objective.offset)
         return float(self.model.objective.energy(sample))
 
     def arrays(self) -> ProblemArrays:
@@ -187,6 +189,8 @@ class Problem:
             objectives = np.asarray(self.model.energies(sampleset), dtype=float)
         else:
             objectives = np.asarray(self.model.objective.energies(sampleset), dtype=float)
+            if self.model.objective.num_variables == 0:  # dimod returns 0 here, dropping the offset
+                objectives = np.full(len(arr), float(self.model.objective.offset))
         worst = arrays.bound_violations(arr).max(axis=1, initial=0.0)
         if arrays.constraint_names:
             scaled = arrays.constraint_violations(arr) / arrays.constraint_scale

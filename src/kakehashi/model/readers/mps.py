@@ -57,7 +57,14 @@ _SECTIONS = {
     "QCMATRIX",
     "ENDATA",
 }
-_UNSUPPORTED = {"SOS", "INDICATORS", "CSECTION", "GENCONS", "PWLOBJ", "SCENARIOS"}
+_UNSUPPORTED = {
+    "SOS": "SOS constraints",
+    "INDICATORS": "indicator constraints",
+    "CSECTION": "conic constraints",
+    "GENCONS": "general constraints",
+    "PWLOBJ": "piecewise-linear objectives",
+    "SCENARIOS": "stochastic scenarios",
+}
 _ROW_SENSES: dict[str, ConstraintSense | None] = {"N": None, "L": "<=", "G": ">=", "E": "=="}
 _BOUND_TYPES = {"UP", "LO", "FX", "FR", "MI", "PL", "BV", "LI", "UI", "SC", "SI"}
 #: which sides of a column's domain each bound type sets (HiGHS keeps the first of each side)
@@ -152,7 +159,7 @@ class _Reader:
                 head = line.split()
                 keyword = head[0].upper()
                 if keyword in _UNSUPPORTED:
-                    raise self.error(f"the {keyword} section is not supported by kakehashi's MPS reader")
+                    raise self.error(f"{_UNSUPPORTED[keyword]} (the {keyword} section) are not supported yet")
                 if keyword not in _SECTIONS:
                     raise self.error(f"expected a section name (NAME, ROWS, COLUMNS, ...), got {head[0]!r}")
                 if keyword == "OBJSENCE":
