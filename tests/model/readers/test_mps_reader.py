@@ -108,6 +108,11 @@ MALFORMED = [
     ("NAME t\nROWS\n N obj\nCOLUMNS\n x obj 1\nBOUNDS\n LO b x 3\n UP b x 2\nENDATA\n", 8, "exceeds"),
     ("NAME t\nROWS\n N obj\nCOLUMNS\n x obj 1\nQUADOBJ\n x x 1\nENDATA\n", 7, "continuous variable 'x'"),
     ("NAME t\nOBJSENSE\n UP\nENDATA\n", 3, "expected MIN or MAX"),
+    (
+        "NAME t\nROWS\n N obj\nCOLUMNS\n MARKER 'MARKER' 'INTORG'\n x obj 1\nBOUNDS\n FX b x 1.5\nENDATA\n",
+        8,
+        "integer variable 'x' has no integer value within its bounds [1.5, 1.5]",
+    ),
     ("NAME t\nROWS\n N obj\nSOS\nENDATA\n", 4, "SOS constraints (the SOS section) are not supported yet"),
 ]
 

@@ -157,6 +157,12 @@ def build(spec: ModelSpec) -> Problem:
         lb, ub = v.lb, v.ub
         if v.kind == "INTEGER":
             lb, ub = math.ceil(lb) if math.isfinite(lb) else lb, math.floor(ub) if math.isfinite(ub) else ub
+            if lb > ub:
+                raise ModelError(
+                    f"integer variable {v.name!r} has no integer value within its bounds [{v.lb:g}, {v.ub:g}]",
+                    source=src,
+                    line=v.bound_line or v.line,
+                )
         cqm.add_variable(v.kind, v.name, lower_bound=_finite(lb, v.kind), upper_bound=_finite(ub, v.kind))
 
     def check_quadratic(expr: Expression, where: str) -> list[tuple[str, str, float]]:
