@@ -21,6 +21,13 @@ expected. Supported::
 
 Variables are continuous with bounds ``[0, +inf)`` unless a Bounds line says otherwise; see
 :mod:`kakehashi.model.readers.spec` for how infinite bounds are stored in dimod.
+
+As HiGHS reads them: a Binary variable is an integer whose upper bound becomes 1 if it is still
+``+inf``, other bounds kept (``x = 0`` then ``bin x`` stays fixed); an empty ``semi-continuous``
+or ``sos`` section is accepted (highspy writes one into every MIP file); rows without variables
+(``c1: = 0``) are kept; sections may repeat. Skipped or reinterpreted input (a free row
+``x >= -inf``, a repeated row name, text after ``End``, binaries whose bounds leave [0, 1]) is a
+warning in :attr:`Problem.warnings`; a non-empty semi-continuous or SOS section is refused.
 """
 
 from __future__ import annotations

@@ -17,8 +17,15 @@ data (a name such as ``*RHS*``), in fixed and free files alike, as HiGHS reads t
 Conventions: variables in an ``INTORG`` block that get no bound at all are integers in
 ``[0, 1]`` (the MPSX convention; HiGHS and CPLEX read them so too). An ``UP`` bound below zero
 on a variable whose lower bound is still the default 0 sets the lower bound to ``-inf`` (the
-CPLEX, Gurobi and lp_solve convention; HiGHS 1.15 keeps 0 with a warning, which makes the
-model infeasible).
+CPLEX, Gurobi and lp_solve convention; HiGHS 1.16 keeps 0, which makes the model infeasible).
+A second value for an entry already given (a (column, row) pair, a row's RHS or range, a side
+of a column's bounds) is ignored and the first kept, as HiGHS does. Numbers may carry a Fortran
+``D`` exponent. Rows with no entries are kept.
+
+No silent loss: everything skipped or reinterpreted (free rows, text after ``ENDATA``, a
+duplicate, a negative ``UP``, ``OBJSENCE``) is a warning in :attr:`Problem.warnings`; what the
+model cannot hold yet (``SC``/``SI`` bounds, ``SOS``, continuous quadratic terms) is a
+:class:`ModelError` naming the feature, the file and the line.
 """
 
 from __future__ import annotations
