@@ -151,6 +151,14 @@ MPS_CASES = [
         reference=_mps(" L c\n", " x obj 1 c 1\n", " r c 3\n", head="OBJSENSE\n    MAX\n"),
     ),
     Case(
+        "mps-objname",  # HiGHS 1.16 ignores OBJNAME and takes the first N row
+        "mps",
+        "NAME t\nOBJNAME\n obj\nROWS\n N first\n N obj\n L c\nCOLUMNS\n x first 1 c 1\n x obj -1\n"
+        "RHS\n r c 3\nENDATA\n",
+        warning="named by OBJNAME",
+        reference=_mps(" L c\n", " x obj -1 c 1\n", " r c 3\n"),
+    ),
+    Case(
         "mps-text-after-endata",
         "mps",
         _mps(" G c\n", " x obj 1 c 1\n", " r c 3\n") + "this is not MPS\n 1 2 3\n",

@@ -113,7 +113,8 @@ class _Reader:
         self.bounded: set[str] = set()
         self.bound_sides: dict[str, str] = {}
         self.entries: set[tuple[str, str]] = set()
-        self.after_end: int | None = None
+        self.objname: str | None = None
+        self.objname_line = 0
         self.integer_block = False
         self.marker_integers: set[str] = set()
         self.q_row: str | None = None
@@ -185,6 +186,12 @@ class _Reader:
             raise ModelError("expected ENDATA at the end of the file", source=self.src, line=self.line)
         if self.objective_row is None and not self.rows:
             raise ModelError("expected a ROWS section", source=self.src)
+        if self.objname is not None and self.objective_row is None:
+            raise ModelError(
+                f"OBJNAME names {self.objname!r}, which is not an N row",
+                source=self.src,
+                line=self.objname_line,
+            )
 
     def start_section(self, keyword: str, rest: list[str]) -> None:
         if keyword == "NAME":
@@ -192,6 +199,8 @@ class _Reader:
                 self.spec.name = " ".join(rest)
         elif keyword in ("OBJSENSE", "OBJSENS") and rest:
             self.objsense(rest[0])
+        elif keyword == "OBJNAME" and rest:
+            self.set_objname(rest[0])
         elif keyword == "QCMATRIX":
             if not rest:
                 raise self.error("expected a row name after QCMATRIX")
@@ -200,6 +209,16 @@ class _Reader:
                 raise self.error(f"expected a constraint row after QCMATRIX, got {self.q_row!r}")
         elif keyword == "RHS" and rest:
             raise self.error("expected the RHS keyword alone on its line")
+
+    def set_objname(self, name: str) -> None:
+        if self.rows:
+            raise self.error("expected OBJNAME before ROWS")
+        self.objname, self.objname_line = name, self.line
+        self.spec.warn(
+            f"the objective is the N row {name!r} named by OBJNAME (HiGHS 1.16 ignores OBJNAME "
+            "and takes the first N row)",
+            self.line,
+        )
 
     def objsense(self, word: str) -> None:
         w = word.upper()
@@ -214,7 +233,7 @@ class _Reader:
         if section in ("OBJSENSE", "OBJSENS"):
             self.objsense(line.split()[0])
         elif section == "OBJNAME":
-            return
+            self.set_objname(line.split()[0])
         elif section == "NAME":
             raise self.error(f"expected a section name after NAME, got {line.strip()!r}")
         elif section == "ROWS":
@@ -239,7 +258,7 @@ class _Reader:
             raise self.error(f"duplicate row name {name!r}")
         self.rows[name] = _ROW_SENSES[kind]
         self.row_line[name] = self.line
-        if kind == "N" and self.objective_row is None:
+        if kind == "N" and self.objective_row is None and self.objname in (None, name):
             self.objective_row = name
         self.bodies[name] = Expression()
 
