@@ -57,3 +57,21 @@ def test_random_milp_written_read_back_and_read_by_highs_agree(problem: Problem)
             assert back.warnings == []
             assert same(our_outcome(back), expected), (ext, path.read_text())
             assert same(highs_outcome(path), expected), (ext, path.read_text())
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(milps())
+def test_random_milp_as_highs_writes_it_reads_to_the_same_optimum(problem: Problem) -> None:
+    """HiGHS's own LP and MPS output (empty ``semi`` section, its bound forms) reads back right."""
+    import highspy
+
+    expected = our_outcome(problem)
+    with tempfile.TemporaryDirectory() as tmp:
+        source = write(problem, Path(tmp) / "random.mps")
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        assert h.readModel(str(source)) != highspy.HighsStatus.kError
+        for ext in ("lp", "mps"):
+            by_highs = Path(tmp) / f"by_highs.{ext}"
+            assert h.writeModel(str(by_highs)) != highspy.HighsStatus.kError
+            assert same(our_outcome(read(by_highs)), expected), (ext, by_highs.read_text())
