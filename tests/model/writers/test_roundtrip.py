@@ -127,17 +127,20 @@ def test_writer_keeps_infinite_bounds_empty_rows_and_constants(tmp_path: Path) -
 
 def test_labels_that_are_not_names_are_renamed_and_said(tmp_path: Path) -> None:
     cqm = dimod.ConstrainedQuadraticModel()
-    for v in (0, ("x", 1), "has space"):
+    for v in (0, ("x", 1), "has space", "st", "integer", "free"):
         cqm.add_variable("INTEGER", v, lower_bound=0, upper_bound=3)
-    cqm.set_objective([(0, -1.0), (("x", 1), -2.0), ("has space", -3.0)])
+    cqm.set_objective([(0, -1.0), (("x", 1), -2.0), ("has space", -3.0), ("st", 1.0), ("integer", 1.0)])
     cqm.add_constraint_from_iterable([(0, 1.0), (("x", 1), 1.0), ("has space", 1.0)], "<=", rhs=4, label=7)
+    cqm.add_constraint_from_iterable([("st", 1.0), ("integer", 1.0), ("free", 1.0)], ">=", rhs=2, label="end")
     problem = Problem(cqm)
     names = renamed(problem)
-    assert set(names) == {"0", "('x', 1)", "'has space'", "7"}
+    assert set(names) == {"0", "('x', 1)", "'has space'", "'st'", "'integer'", "'free'", "7", "'end'"}
     text = writes(problem, "lp")
     assert all(f"renamed: {label} -> {name}" in text for label, name in names.items())
-    path = write(problem, tmp_path / "renamed.mps")
-    assert same(highs_outcome(path), our_outcome(problem))
+    for ext in ("lp", "mps"):
+        path = write(problem, tmp_path / f"renamed.{ext}")
+        assert same(highs_outcome(path), our_outcome(problem)), ext
+        assert same(our_outcome(read(path)), our_outcome(problem)), ext
     assert our_outcome(problem).objective == -3 * 3 - 2 * 1
 
 

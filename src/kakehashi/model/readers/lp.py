@@ -100,6 +100,20 @@ _EMPTY_ONLY = {
 }
 _UNSUPPORTED = {"pwlobj", "lazy", "user", "general_constraints", "indicators"}
 _INF = {"inf", "infinity"}
+#: words that a writer must not use as names (they start sections or mean infinity/free)
+KEYWORDS = frozenset(
+    {
+        *_OBJECTIVE,
+        *_ONE_WORD,
+        *_EMPTY_ONLY,
+        *_UNSUPPORTED,
+        *_INF,
+        "free",
+        "subject",
+        "such",
+        "semi-continuous",
+    }
+)
 
 
 @dataclass(frozen=True)

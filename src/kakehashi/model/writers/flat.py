@@ -18,6 +18,7 @@ import dimod
 
 from kakehashi.exceptions import ModelError
 from kakehashi.model.problem import Problem
+from kakehashi.model.readers.lp import KEYWORDS
 from kakehashi.model.readers.spec import INTEGER_INF, REAL_INF
 
 Kind = Literal["BINARY", "INTEGER", "REAL"]
@@ -26,20 +27,7 @@ _SENSES: dict[str, RowSense] = {"<=": "<=", ">=": ">=", "==": "=="}
 
 #: names both readers (kakehashi's and HiGHS's) accept unchanged in LP and free MPS files
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
-_RESERVED = {
-    "inf",
-    "infinity",
-    "free",
-    "e",
-    "st",
-    "end",
-    "bound",
-    "bounds",
-    "bin",
-    "binary",
-    "gen",
-    "general",
-}
+_RESERVED = KEYWORDS | {"e"}
 
 
 @dataclass
