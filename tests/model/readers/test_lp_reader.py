@@ -150,6 +150,8 @@ MALFORMED = [
     ("Minimize\n obj: x\nSubject To\n c: x >= 1\nMaximize\n x\nEnd\n", 5, "multiple objectives"),
     ("Minimize\n obj: x $ y\nEnd\n", 2, "expected '+', '-' or a section keyword after the objective term"),
     ("Minimize\n obj: x\nSubject To\n c: x + y ≤ 1\nEnd\n", 4, "unexpected character"),
+    ("Minimize\n obj: x\nSubject To\n c: -inf <= x\nEnd\n", 4, "expected a variable, got 'inf'"),
+    ("Minimize\n obj: x\nSubject To\n c: x <= inf + y\nEnd\n", 4, "expected a variable, got 'inf'"),
 ]
 
 

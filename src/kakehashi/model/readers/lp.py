@@ -342,7 +342,7 @@ class _Parser:
         if tok.kind != "name" or tok.text.lower() not in _INF or tok.line != line:
             return None
         if after.line == line and after.kind not in ("section", "eof"):
-            return None  # "inf" is a variable here, e.g. "x <= inf + y"
+            return None  # "x <= inf + y": the expression parser refuses it
         for _ in range(k + 1):
             self.advance()
         return sign
@@ -414,6 +414,13 @@ class _Parser:
         if self.tok.kind == "op" and self.tok.text in "^*":
             raise ModelError(
                 f"quadratic term on {tok.text!r} outside brackets; write it as '[ ... ]'",
+                source=self.src,
+                line=tok.line,
+            )
+        if tok.text.lower() in _INF:
+            raise ModelError(
+                f"expected a variable, got {tok.text!r}: infinity stands only in Bounds or alone on the "
+                "right-hand side of a row",
                 source=self.src,
                 line=tok.line,
             )
