@@ -112,7 +112,6 @@ class _Reader:
         self.ranges: dict[str, float] = {}
         self.bounded: set[str] = set()
         self.bound_sides: dict[str, str] = {}
-        self.entries: set[tuple[str, str]] = set()
         self.objname: str | None = None
         self.objname_line = 0
         self.integer_block = False
@@ -288,14 +287,13 @@ class _Reader:
             if row not in self.rows:
                 raise self.error(f"expected a row declared in ROWS, got {row!r}")
             coef = self.number(value, f"the coefficient of {col!r} in row {row!r}")
-            if (col, row) in self.entries:
+            if self.rows[row] is None and row != self.objective_row:
+                continue  # a free row: dropped (with a warning in finish)
+            if col in self.bodies[row].linear:
                 self.spec.warn(
                     f"a second entry for column {col!r} in row {row!r} is ignored (the first is kept, as HiGHS does)",
                     self.line,
                 )
-                continue
-            self.entries.add((col, row))
-            if self.rows[row] is None and row != self.objective_row:
                 continue
             self.bodies[row].add_linear(col, coef)
 
