@@ -21,6 +21,7 @@ _LAZY = {
     "Problem": "kakehashi.model.problem",
     "Evaluation": "kakehashi.model.evaluation",
     "read": "kakehashi.model.readers",
+    "write": "kakehashi.model.writers",
     "solve": "kakehashi.solver",
     "Result": "kakehashi.result",
     "Status": "kakehashi.result",
@@ -61,6 +62,7 @@ __all__ = [
     "get_backend",
     "read",
     "solve",
+    "write",
 ]
 
 if TYPE_CHECKING:
@@ -81,6 +83,7 @@ if TYPE_CHECKING:
     from kakehashi.model.evaluation import Evaluation
     from kakehashi.model.problem import Problem
     from kakehashi.model.readers import read
+    from kakehashi.model.writers import write
     from kakehashi.result import Result, Status
     from kakehashi.solver import solve
 

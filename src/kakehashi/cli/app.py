@@ -82,10 +82,11 @@ def solve(
 ) -> None:
     """Solve FILE and print the evaluated result."""
     import kakehashi
+    from kakehashi.cli.convert import read_problem
     from kakehashi.cli.progress import SolveProgress
     from kakehashi.cli.render import result_table
 
-    problem = kakehashi.read(file)
+    problem = read_problem(file)  # prints the reader's warnings on stderr
     names = backend or ["auto"]
     choice: str | list[str] = names[0] if len(names) == 1 else names
     params = _parse_params(param or [])
@@ -159,12 +160,12 @@ def inspect(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Size, density and constraint kinds of FILE; which targets and backends fit it."""
-    import kakehashi
+    from kakehashi.cli.convert import read_problem
     from kakehashi.exceptions import KakehashiError
     from kakehashi.inspection import features, fits
     from kakehashi.router import choose
 
-    problem = kakehashi.read(file)
+    problem = read_problem(file)  # prints the reader's warnings on stderr
     info: dict[str, Any] = {"features": features(problem), **fits(problem)}
     try:
         choice = choose(problem)
@@ -239,6 +240,7 @@ _COMMANDS = {
     "jobs": ("kakehashi.cli.service", "jobs"),
     "usage": ("kakehashi.cli.service", "usage"),
     "pool": ("kakehashi.cli.pool", "pool"),
+    "convert": ("kakehashi.cli.convert", "convert"),
 }
 
 

@@ -159,9 +159,17 @@ def compile_for(problem: Problem, kind: TargetKind | str, **options: Any) -> Com
     Options reach the passes: ``encoding`` ("log"/"unary"), ``penalty_scale``, ``penalties``
     ({constraint: weight}) for binary targets. Raises :class:`CompileError` when the problem
     cannot be expressed in that kind (continuous variables in a BQM, quadratic constraints...).
-    A MIQP request on a linear problem yields a MILP target (a MILP is a MIQP).
+    A MIQP request on a linear problem yields a MILP target (a MILP is a MIQP). The problem's
+    reader warnings are copied into the report.
     """
-    kind = TargetKind(kind)
+    compiled = _compile_for(problem, TargetKind(kind), **options)
+    for warning in problem.warnings:
+        if warning not in compiled.report.warnings:
+            compiled.report.warnings.append(warning)
+    return compiled
+
+
+def _compile_for(problem: Problem, kind: TargetKind, **options: Any) -> Compiled[Any]:
     if kind in _PASSES:
         binary_opts = {k: v for k, v in options.items() if k in ("encoding", "penalty_scale", "penalties")}
         if kind in (TargetKind.BQM, TargetKind.ISING):

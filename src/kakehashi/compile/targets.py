@@ -110,19 +110,28 @@ class MatrixProgram:
 
 @dataclass
 class CompileReport:
-    """What the passes did: one entry per pass (name, sizes, chosen penalty weights...)."""
+    """What the passes did: one entry per pass (name, sizes, chosen penalty weights...).
+
+    ``warnings`` carries what the problem's reader skipped or reinterpreted
+    (:attr:`Problem.warnings <kakehashi.model.problem.Problem.warnings>`), so that every result
+    says it; the key is present in :meth:`to_dict` only when there are warnings.
+    """
 
     passes: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     def add(self, name: str, **info: Any) -> None:
         self.passes.append({"pass": name, **info})
 
     def to_dict(self) -> dict[str, Any]:
-        return {"passes": self.passes}
+        out: dict[str, Any] = {"passes": self.passes}
+        if self.warnings:
+            out["warnings"] = self.warnings
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CompileReport:
-        return cls(passes=list(data.get("passes", [])))
+        return cls(passes=list(data.get("passes", [])), warnings=list(data.get("warnings", [])))
 
 
 T = TypeVar("T")

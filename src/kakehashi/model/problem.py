@@ -59,6 +59,15 @@ class Problem:
 
     # ----------------------------------------------------------------- views
     @property
+    def warnings(self) -> list[str]:
+        """What the reader of this problem's file skipped or reinterpreted (``"file:line: ..."``).
+
+        Kept in ``metadata["warnings"]`` so that it crosses every JSON boundary with the problem;
+        compilation copies it into the compile report of each result.
+        """
+        return [str(w) for w in self.metadata.get("warnings", [])]
+
+    @property
     def is_bqm(self) -> bool:
         """True when the model is an unconstrained binary/spin quadratic model."""
         return isinstance(self.model, dimod.BinaryQuadraticModel)
@@ -120,6 +129,8 @@ class Problem:
         """The objective of ``sample`` in the problem's own sense (no penalties)."""
         if isinstance(self.model, dimod.BinaryQuadraticModel):
             return float(self.model.energy(sample))
+        if self.model.objective.num_variables == 0:  # dimod returns 0 here, dropping the offset
+            return float(self.model.objective.offset)
         return float(self.model.objective.energy(sample))
 
     def arrays(self) -> ProblemArrays:
@@ -178,6 +189,8 @@ class Problem:
             objectives = np.asarray(self.model.energies(sampleset), dtype=float)
         else:
             objectives = np.asarray(self.model.objective.energies(sampleset), dtype=float)
+            if self.model.objective.num_variables == 0:  # dimod returns 0 here, dropping the offset
+                objectives = np.full(len(arr), float(self.model.objective.offset))
         worst = arrays.bound_violations(arr).max(axis=1, initial=0.0)
         if arrays.constraint_names:
             scaled = arrays.constraint_violations(arr) / arrays.constraint_scale

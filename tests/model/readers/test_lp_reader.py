@@ -141,16 +141,17 @@ MALFORMED = [
     ("Minimize\n obj: x + [ x ^ 3 ] / 2\nEnd\n", 2, "expected the exponent 2"),
     ("Minimize\n obj: x + [ x * y\nEnd\n", 3, "expected ']' to close the quadratic block opened on line 2"),
     ("Minimize\n obj: x\nBounds\n x <= -2\nEnd\n", 4, "lower bound 0 of 'x' exceeds its upper bound -2"),
-    ("Minimize\n obj: x\nSubject To\n c: x >= 1\n c: x <= 3\nEnd\n", 5, "duplicate constraint name 'c'"),
     ("Minimize\n obj: x\nSubject To\n c: [ x * y ] <= 1\nEnd\n", 4, "continuous variable 'x'"),
     ("Minimize\n obj: x ^ 2\nEnd\n", 2, "outside brackets"),
     ("Minimize\n obj: 2 x\nBounds\n x <= abc\nEnd\n", 4, "expected a number or 'inf' in the bound"),
     ("Minimize\n obj: x\nGeneral\n x 3\nEnd\n", 4, "expected a variable name in the integer section"),
-    ("Minimize\n obj: x\nSemi-continuous\n x\nEnd\n", 3, "not supported"),
+    ("Minimize\n obj: x\nSemi-continuous\n x\nEnd\n", 4, "semi-continuous variables are not supported yet"),
+    ("Minimize\n obj: x\nSOS\n s1: S1:: x:1\nEnd\n", 4, "SOS constraints are not supported yet"),
+    ("Minimize\n obj: x\nSubject To\n c: x >= 1\nMaximize\n x\nEnd\n", 5, "multiple objectives"),
     ("Minimize\n obj: x $ y\nEnd\n", 2, "expected '+', '-' or a section keyword after the objective term"),
-    ("Minimize\n obj: x\nSubject To\n c: 3 <= 4\nEnd\n", 4, "has no variables"),
-    ("Minimize\n obj: x\nSubject To\n c: x + y = 1\nSubject To\n d: x <= 2\nEnd\n", 5, "appears twice"),
     ("Minimize\n obj: x\nSubject To\n c: x + y ≤ 1\nEnd\n", 4, "unexpected character"),
+    ("Minimize\n obj: x\nSubject To\n c: -inf <= x\nEnd\n", 4, "expected a variable, got 'inf'"),
+    ("Minimize\n obj: x\nSubject To\n c: x <= inf + y\nEnd\n", 4, "expected a variable, got 'inf'"),
 ]
 
 

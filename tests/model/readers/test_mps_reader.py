@@ -6,6 +6,7 @@ from pathlib import Path
 
 import dimod
 import pytest
+from tests.model.readers.conformance import Outcome, assert_same_optimum
 from tests.model.readers.highs_reference import read_with_highs
 from tests.model.readers.test_lp_reader import assert_matches_highs
 
@@ -107,7 +108,12 @@ MALFORMED = [
     ("NAME t\nROWS\n N obj\nCOLUMNS\n x obj 1\nBOUNDS\n LO b x 3\n UP b x 2\nENDATA\n", 8, "exceeds"),
     ("NAME t\nROWS\n N obj\nCOLUMNS\n x obj 1\nQUADOBJ\n x x 1\nENDATA\n", 7, "continuous variable 'x'"),
     ("NAME t\nOBJSENSE\n UP\nENDATA\n", 3, "expected MIN or MAX"),
-    ("NAME t\nROWS\n N obj\nSOS\nENDATA\n", 4, "not supported"),
+    (
+        "NAME t\nROWS\n N obj\nCOLUMNS\n MARKER 'MARKER' 'INTORG'\n x obj 1\nBOUNDS\n FX b x 1.5\nENDATA\n",
+        8,
+        "integer variable 'x' has no integer value within its bounds [1.5, 1.5]",
+    ),
+    ("NAME t\nROWS\n N obj\nSOS\nENDATA\n", 4, "SOS constraints (the SOS section) are not supported yet"),
 ]
 
 
@@ -120,3 +126,36 @@ def test_mps_malformed_names_file_and_line(tmp_path: Path, text: str, line: int,
     assert info.value.line == line, str(info.value)
     assert message in str(info.value)
     assert str(info.value).startswith(f"{path}:{line}: ")
+
+
+STAR_NAMES = """NAME          STARNAME
+ROWS
+ N  COST
+ G  LIM1
+ L  LIM2
+COLUMNS
+    X1        COST         1.0   LIM1         1.0
+    X1        LIM2         1.0
+    X2        COST         2.0   LIM1         1.0
+RHS
+    *RHS*     LIM1         5.0   LIM2         4.0
+* a comment: '*' in column 1
+BOUNDS
+ UP *BND*     X1           3.0
+ENDATA
+"""
+
+
+@pytest.mark.parametrize("layout", ["fixed", "free"])
+def test_mps_names_may_begin_with_a_star(tmp_path: Path, layout: str) -> None:
+    """Only a '*' in column 1 starts a comment; '*RHS*' is a set name (the RHS is not lost)."""
+    lines = STAR_NAMES.splitlines()
+    if layout == "free":  # one blank between fields, data lines indented by one blank
+        lines = [" " + " ".join(ln.split()) if ln.startswith(" ") else ln for ln in lines]
+    text = "\n".join(lines) + "\n"
+    path = tmp_path / f"star_{layout}.mps"
+    path.write_text(text)
+    p = read(path)
+    assert p.cqm.constraints["LIM1"].rhs == 5.0 and p.cqm.constraints["LIM2"].rhs == 4.0
+    assert p.bounds("X1") == (0.0, 3.0)
+    assert assert_same_optimum(path) == Outcome("optimal", 7.0)

@@ -38,7 +38,7 @@ _EXTENSIONS = {
     ".rud": "gset",
 }
 _LP_START = re.compile(r"\s*(minimi[sz]e|maximi[sz]e|minimum|maximum|min|max)\b", re.IGNORECASE)
-_MPS_START = re.compile(r"(NAME|ROWS|OBJSENSE|OBJSENS)\b")
+_MPS_START = re.compile(r"(NAME|ROWS|OBJSENSE|OBJSENS|OBJSENCE|OBJNAME)\b")
 _GSET_START = re.compile(r"\s*\d+\s+\d+\s*$")
 
 

@@ -21,6 +21,13 @@ expected. Supported::
 
 Variables are continuous with bounds ``[0, +inf)`` unless a Bounds line says otherwise; see
 :mod:`kakehashi.model.readers.spec` for how infinite bounds are stored in dimod.
+
+As HiGHS reads them: a Binary variable is an integer whose upper bound becomes 1 if it is still
+``+inf``, other bounds kept (``x = 0`` then ``bin x`` stays fixed); an empty ``semi-continuous``
+or ``sos`` section is accepted (highspy writes one into every MIP file); rows without variables
+(``c1: = 0``) are kept; sections may repeat. Skipped or reinterpreted input (a free row
+``x >= -inf``, a repeated row name, text after ``End``, binaries whose bounds leave [0, 1]) is a
+warning in :attr:`Problem.warnings`; a non-empty semi-continuous or SOS section is refused.
 """
 
 from __future__ import annotations
@@ -85,8 +92,28 @@ _ONE_WORD = {
     "end": "end",
 }
 _TWO_WORDS = {("subject", "to"): "constraints", ("such", "that"): "constraints"}
-_UNSUPPORTED = {"semi-continuous", "semis", "semi", "sos", "pwlobj", "lazy", "user", "general_constraints"}
+#: sections read only when empty (HiGHS writes an empty ``semi`` section into every MIP file)
+_EMPTY_ONLY = {
+    "semi": "semi-continuous variables",
+    "semis": "semi-continuous variables",
+    "sos": "SOS constraints",
+}
+_UNSUPPORTED = {"pwlobj", "lazy", "user", "general_constraints", "indicators"}
 _INF = {"inf", "infinity"}
+#: words that a writer must not use as names (they start sections or mean infinity/free)
+KEYWORDS = frozenset(
+    {
+        *_OBJECTIVE,
+        *_ONE_WORD,
+        *_EMPTY_ONLY,
+        *_UNSUPPORTED,
+        *_INF,
+        "free",
+        "subject",
+        "such",
+        "semi-continuous",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -109,7 +136,8 @@ def _describe(tok: Token) -> str:
 def tokenize(text: str, source: str | None) -> list[Token]:
     """Split ``text`` into tokens; section keywords are recognised at the start of a line."""
     tokens: list[Token] = []
-    for lineno, raw in enumerate(text.splitlines(), start=1):
+    lines = text.splitlines()
+    for lineno, raw in enumerate(lines, start=1):
         line = raw.split("\\", 1)[0]
         pos = 0
         line_tokens: list[Token] = []
@@ -124,6 +152,12 @@ def tokenize(text: str, source: str | None) -> list[Token]:
             line_tokens.append(Token(str(kind), m.group(), lineno))
         _mark_section(line_tokens, source)
         tokens.extend(line_tokens)
+        if len(line_tokens) == 1 and line_tokens[0].kind == "section" and line_tokens[0].text == "end":
+            for k, rest in enumerate(lines[lineno:], start=lineno + 1):
+                if rest.split("\\", 1)[0].strip():
+                    tokens.append(Token("trailing", rest.strip(), k))  # reported as a warning
+                    break
+            break
     last = tokens[-1].line if tokens else 1
     tokens.append(Token("eof", "", last))
     return tokens
@@ -140,11 +174,16 @@ def _mark_section(toks: list[Token], source: str | None) -> None:
         section = _TWO_WORDS[(first, toks[1].text.lower())]
         toks[0:2] = [Token("section", section, toks[0].line)]
         return
+    if first == "semi" and [t.text.lower() for t in toks[1:3]] == ["-", "continuous"]:
+        toks[0:3] = [Token("section", "semi", toks[0].line)]
+        return
     if first in _OBJECTIVE:
         toks[0] = Token("section", _OBJECTIVE[first], toks[0].line)
     elif first in _ONE_WORD:
         toks[0] = Token("section", _ONE_WORD[first], toks[0].line)
-    elif first in _UNSUPPORTED or first.startswith("semi-"):
+    elif first in _EMPTY_ONLY:
+        toks[0] = Token("section", first, toks[0].line)
+    elif first in _UNSUPPORTED:
         raise ModelError(
             f"the {toks[0].text!r} section is not supported by kakehashi's LP reader",
             source=source,
@@ -158,6 +197,7 @@ class _Parser:
         self.i = 0
         self.spec = spec
         self.src = spec.source
+        self.binaries: dict[str, int] = {}
 
     # ----------------------------------------------------------- helpers
     @property
@@ -185,23 +225,55 @@ class _Parser:
             raise self.error("'Minimize' or 'Maximize' at the start of the model")
         self.spec.sense = "min" if self.advance().text == "min" else "max"
         self.objective()
-        seen = {"objective"}
         while self.tok.kind != "eof":
             tok = self.advance()
             if tok.kind != "section":
                 raise self.error("a section keyword", tok)
             if tok.text == "end":
+                if self.tok.kind == "trailing":
+                    self.spec.warn(f"text after End is ignored: {self.tok.text[:40]!r}", self.tok.line)
                 return
-            if tok.text in ("min", "max") or tok.text in seen:
-                raise ModelError(f"section {tok.text!r} appears twice", source=self.src, line=tok.line)
-            if tok.text != "general" and tok.text != "binary":
-                seen.add(tok.text)
+            if tok.text in ("min", "max"):
+                raise ModelError(
+                    "a second objective section: multiple objectives are not supported",
+                    source=self.src,
+                    line=tok.line,
+                )
             if tok.text == "constraints":
                 self.constraints()
             elif tok.text == "bounds":
                 self.bounds()
+            elif tok.text in _EMPTY_ONLY:
+                self.empty_section(tok)
             else:
                 self.var_list("INTEGER" if tok.text == "general" else "BINARY")
+
+    def empty_section(self, keyword: Token) -> None:
+        """A section kakehashi's model cannot hold yet: accepted only when empty."""
+        if not self.at_stop():
+            raise ModelError(
+                f"{_EMPTY_ONLY[keyword.text]} are not supported yet (section on line {keyword.line}, "
+                f"first entry {self.tok.text!r})",
+                source=self.src,
+                line=self.tok.line,
+            )
+
+    def finish(self) -> None:
+        """Binaries as HiGHS reads them: integers whose upper bound +inf becomes 1, bounds kept."""
+        for name, line in self.binaries.items():
+            var = self.spec.variables[name]
+            if var.ub == math.inf:
+                var.ub = 1.0
+            if (var.lb, var.ub) == (0.0, 1.0):
+                var.kind = "BINARY"
+                continue
+            var.kind = "INTEGER"
+            if var.lb < 0.0 or var.ub > 1.0:
+                self.spec.warn(
+                    f"{name!r} is declared binary but its bounds [{var.lb:g}, {var.ub:g}] are kept "
+                    "(as HiGHS does): read as an integer in that range",
+                    line,
+                )
 
     def objective(self) -> None:
         if self.tok.kind == "name" and self.peek().text == ":":
@@ -227,11 +299,23 @@ class _Parser:
                 raise self.error("a sense '<=', '>=' or '=' after the expression")
             sense = _SENSE_MAP[self.advance().text]
             rhs_line = self.tok.line
-            rhs = self.expression(same_line=True, what="a number or an expression after the sense")
             if name is None:
                 name = f"c{row}"
                 while name in names:
                     name = f"c{row}_{len(names)}"
+            infinite = self.infinite_rhs(rhs_line)
+            if infinite is not None:
+                if (sense, infinite) not in (("<=", 1.0), (">=", -1.0)):
+                    raise ModelError(
+                        f"constraint {name!r} asks for an infinite value ({sense} {infinite * math.inf})",
+                        source=self.src,
+                        line=line,
+                    )
+                self.spec.warn(
+                    f"constraint {name!r} ({sense} {infinite * math.inf}) is free and is dropped", line
+                )
+                continue
+            rhs = self.expression(same_line=True, what="a number or an expression after the sense")
             if self.tok.kind == "sense" and self.tok.line == rhs_line:
                 # ranged row: lo <= expr <= hi
                 sense2 = _SENSE_MAP[self.advance().text]
@@ -248,18 +332,35 @@ class _Parser:
                 continue
             self.add(name, lhs, sense, rhs, line, names)
 
+    def infinite_rhs(self, line: int) -> float | None:
+        """``+1``/``-1`` when the right-hand side is ``[+-]inf``/``infinity`` alone on its line."""
+        k, sign = 0, 1.0
+        while self.peek(k).kind == "op" and self.peek(k).text in "+-" and self.peek(k).line == line:
+            sign = -sign if self.peek(k).text == "-" else sign
+            k += 1
+        tok, after = self.peek(k), self.peek(k + 1)
+        if tok.kind != "name" or tok.text.lower() not in _INF or tok.line != line:
+            return None
+        if after.line == line and after.kind not in ("section", "eof"):
+            return None  # "x <= inf + y": the expression parser refuses it
+        for _ in range(k + 1):
+            self.advance()
+        return sign
+
     def add(
         self, name: str, lhs: Expression, sense: ConstraintSense, rhs: Expression, line: int, names: set[str]
     ) -> None:
         if name in names:
-            raise ModelError(f"duplicate constraint name {name!r}", source=self.src, line=line)
+            k = 2
+            while f"{name}_{k}" in names:
+                k += 1
+            self.spec.warn(f"a second constraint named {name!r} is read as {name}_{k}", line)
+            name = f"{name}_{k}"
         names.add(name)
         if not lhs.has_variables and rhs.has_variables:  # "2 <= x - y" is "x - y >= 2"
             lhs, rhs = rhs, lhs
             sense = {"<=": ">=", ">=": "<=", "==": "=="}[sense]  # type: ignore[assignment]
-        body = lhs.merged(rhs.scaled(-1.0))
-        if not body.has_variables:
-            raise ModelError(f"constraint {name!r} has no variables", source=self.src, line=line)
+        body = lhs.merged(rhs.scaled(-1.0))  # a row with no variables is kept: "0 >= 3" is infeasible
         constant = body.constant
         body.constant = 0.0
         self.spec.constraints.append(ConstraintSpec(name, body, sense, -constant, line))
@@ -313,6 +414,13 @@ class _Parser:
         if self.tok.kind == "op" and self.tok.text in "^*":
             raise ModelError(
                 f"quadratic term on {tok.text!r} outside brackets; write it as '[ ... ]'",
+                source=self.src,
+                line=tok.line,
+            )
+        if tok.text.lower() in _INF:
+            raise ModelError(
+                f"expected a variable, got {tok.text!r}: infinity stands only in Bounds or alone on the "
+                "right-hand side of a row",
                 source=self.src,
                 line=tok.line,
             )
@@ -437,9 +545,10 @@ class _Parser:
             if tok.kind != "name":
                 raise self.error(f"a variable name in the {kind.lower()} section", tok)
             var = self.spec.var(tok.text, tok.line)
-            var.kind = kind
             if kind == "BINARY":
-                var.lb, var.ub = 0.0, 1.0
+                self.binaries.setdefault(var.name, tok.line)
+            if var.kind == "REAL":
+                var.kind = "INTEGER"
 
 
 def reads(text: str, *, source: str | Path | None = None, name: str | None = None) -> Problem:
@@ -447,7 +556,9 @@ def reads(text: str, *, source: str | Path | None = None, name: str | None = Non
     src = None if source is None else str(source)
     spec = ModelSpec(source=src, name=name or (Path(src).stem if src else "problem"))
     spec.metadata["format"] = "lp"
-    _Parser(tokenize(text, src), spec).parse()
+    parser = _Parser(tokenize(text, src), spec)
+    parser.parse()
+    parser.finish()
     return build(spec)
 
 

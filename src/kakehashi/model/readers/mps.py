@@ -11,18 +11,27 @@ objective constant, as in CPLEX and HiGHS), ``RANGES`` (a ranged row becomes two
 
 Fields are split on white space (free MPS); a line whose field count does not fit is read again
 by the fixed-format columns (2-3, 5-12, 15-22, 25-36, 40-47, 50-61), so fixed files whose names
-contain blanks are read too. Lines starting with ``*`` are comments.
+contain blanks are read too. A line with ``*`` in column 1 is a comment; an indented ``*`` is
+data (a name such as ``*RHS*``), in fixed and free files alike, as HiGHS reads them.
 
 Conventions: variables in an ``INTORG`` block that get no bound at all are integers in
 ``[0, 1]`` (the MPSX convention; HiGHS and CPLEX read them so too). An ``UP`` bound below zero
 on a variable whose lower bound is still the default 0 sets the lower bound to ``-inf`` (the
-CPLEX, Gurobi and lp_solve convention; HiGHS 1.15 keeps 0 with a warning, which makes the
-model infeasible).
+CPLEX, Gurobi and lp_solve convention; HiGHS 1.16 keeps 0, which makes the model infeasible).
+A second value for an entry already given (a (column, row) pair, a row's RHS or range, a side
+of a column's bounds) is ignored and the first kept, as HiGHS does. Numbers may carry a Fortran
+``D`` exponent. Rows with no entries are kept.
+
+No silent loss: everything skipped or reinterpreted (free rows, text after ``ENDATA``, a
+duplicate, a negative ``UP``, ``OBJSENCE``) is a warning in :attr:`Problem.warnings`; what the
+model cannot hold yet (``SC``/``SI`` bounds, ``SOS``, continuous quadratic terms) is a
+:class:`ModelError` naming the feature, the file and the line.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
@@ -42,6 +51,7 @@ _SECTIONS = {
     "NAME",
     "OBJSENSE",
     "OBJSENS",
+    "OBJSENCE",
     "OBJNAME",
     "ROWS",
     "COLUMNS",
@@ -54,9 +64,30 @@ _SECTIONS = {
     "QCMATRIX",
     "ENDATA",
 }
-_UNSUPPORTED = {"SOS", "INDICATORS", "CSECTION", "GENCONS", "PWLOBJ", "SCENARIOS"}
+_UNSUPPORTED = {
+    "SOS": "SOS constraints",
+    "INDICATORS": "indicator constraints",
+    "CSECTION": "conic constraints",
+    "GENCONS": "general constraints",
+    "PWLOBJ": "piecewise-linear objectives",
+    "SCENARIOS": "stochastic scenarios",
+}
 _ROW_SENSES: dict[str, ConstraintSense | None] = {"N": None, "L": "<=", "G": ">=", "E": "=="}
-_BOUND_TYPES = {"UP", "LO", "FX", "FR", "MI", "PL", "BV", "LI", "UI", "SC"}
+_BOUND_TYPES = {"UP", "LO", "FX", "FR", "MI", "PL", "BV", "LI", "UI", "SC", "SI"}
+#: which sides of a column's domain each bound type sets (HiGHS keeps the first of each side)
+_BOUND_SIDES = {
+    "UP": "u",
+    "UI": "u",
+    "PL": "u",
+    "LO": "l",
+    "LI": "l",
+    "MI": "l",
+    "FX": "lu",
+    "FR": "lu",
+    "BV": "lu",
+}
+#: a Fortran double-precision literal: 1.0D3, -2d-1
+_FORTRAN_D = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)[dD][+-]?\d+")
 _FIXED_COLUMNS = ((1, 3), (4, 12), (14, 22), (24, 36), (39, 47), (49, 61))
 
 
@@ -80,6 +111,9 @@ class _Reader:
         self.rhs: dict[str, float] = {}
         self.ranges: dict[str, float] = {}
         self.bounded: set[str] = set()
+        self.bound_sides: dict[str, str] = {}
+        self.objname: str | None = None
+        self.objname_line = 0
         self.integer_block = False
         self.marker_integers: set[str] = set()
         self.q_row: str | None = None
@@ -89,6 +123,8 @@ class _Reader:
         return ModelError(message, source=self.src, line=self.line)
 
     def number(self, text: str, what: str) -> float:
+        if _FORTRAN_D.fullmatch(text):
+            text = text.replace("D", "E").replace("d", "e")  # Fortran exponent, as HiGHS reads it
         try:
             value = float(text)
         except ValueError:
@@ -121,17 +157,23 @@ class _Reader:
         ended = False
         for self.line, raw in enumerate(text.splitlines(), start=1):
             line = raw.rstrip()
-            if not line.strip() or line.lstrip().startswith("*"):
-                continue
+            if not line.strip() or line.startswith("*"):
+                continue  # only a '*' in column 1 starts a comment: names may begin with '*'
             if ended:
-                raise self.error(f"expected nothing after ENDATA, got {line.strip()!r}")
+                self.spec.warn(f"text after ENDATA is ignored: {line.strip()[:40]!r}", self.line)
+                break
             if not line[0].isspace():
                 head = line.split()
                 keyword = head[0].upper()
                 if keyword in _UNSUPPORTED:
-                    raise self.error(f"the {keyword} section is not supported by kakehashi's MPS reader")
+                    raise self.error(f"{_UNSUPPORTED[keyword]} (the {keyword} section) are not supported yet")
                 if keyword not in _SECTIONS:
                     raise self.error(f"expected a section name (NAME, ROWS, COLUMNS, ...), got {head[0]!r}")
+                if keyword == "OBJSENCE":
+                    self.spec.warn(
+                        "the OBJSENCE section is read as OBJSENSE (HiGHS 1.16 ignores it)", self.line
+                    )
+                    keyword = "OBJSENSE"
                 section = keyword
                 self.start_section(keyword, head[1:])
                 ended = keyword == "ENDATA"
@@ -143,6 +185,12 @@ class _Reader:
             raise ModelError("expected ENDATA at the end of the file", source=self.src, line=self.line)
         if self.objective_row is None and not self.rows:
             raise ModelError("expected a ROWS section", source=self.src)
+        if self.objname is not None and self.objective_row is None:
+            raise ModelError(
+                f"OBJNAME names {self.objname!r}, which is not an N row",
+                source=self.src,
+                line=self.objname_line,
+            )
 
     def start_section(self, keyword: str, rest: list[str]) -> None:
         if keyword == "NAME":
@@ -150,6 +198,8 @@ class _Reader:
                 self.spec.name = " ".join(rest)
         elif keyword in ("OBJSENSE", "OBJSENS") and rest:
             self.objsense(rest[0])
+        elif keyword == "OBJNAME" and rest:
+            self.set_objname(rest[0])
         elif keyword == "QCMATRIX":
             if not rest:
                 raise self.error("expected a row name after QCMATRIX")
@@ -158,6 +208,16 @@ class _Reader:
                 raise self.error(f"expected a constraint row after QCMATRIX, got {self.q_row!r}")
         elif keyword == "RHS" and rest:
             raise self.error("expected the RHS keyword alone on its line")
+
+    def set_objname(self, name: str) -> None:
+        if self.rows:
+            raise self.error("expected OBJNAME before ROWS")
+        self.objname, self.objname_line = name, self.line
+        self.spec.warn(
+            f"the objective is the N row {name!r} named by OBJNAME (HiGHS 1.16 ignores OBJNAME "
+            "and takes the first N row)",
+            self.line,
+        )
 
     def objsense(self, word: str) -> None:
         w = word.upper()
@@ -172,7 +232,7 @@ class _Reader:
         if section in ("OBJSENSE", "OBJSENS"):
             self.objsense(line.split()[0])
         elif section == "OBJNAME":
-            return
+            self.set_objname(line.split()[0])
         elif section == "NAME":
             raise self.error(f"expected a section name after NAME, got {line.strip()!r}")
         elif section == "ROWS":
@@ -197,7 +257,7 @@ class _Reader:
             raise self.error(f"duplicate row name {name!r}")
         self.rows[name] = _ROW_SENSES[kind]
         self.row_line[name] = self.line
-        if kind == "N" and self.objective_row is None:
+        if kind == "N" and self.objective_row is None and self.objname in (None, name):
             self.objective_row = name
         self.bodies[name] = Expression()
 
@@ -228,6 +288,12 @@ class _Reader:
                 raise self.error(f"expected a row declared in ROWS, got {row!r}")
             coef = self.number(value, f"the coefficient of {col!r} in row {row!r}")
             if self.rows[row] is None and row != self.objective_row:
+                continue  # a free row: dropped (with a warning in finish)
+            if col in self.bodies[row].linear:
+                self.spec.warn(
+                    f"a second entry for column {col!r} in row {row!r} is ignored (the first is kept, as HiGHS does)",
+                    self.line,
+                )
                 continue
             self.bodies[row].add_linear(col, coef)
 
@@ -246,9 +312,17 @@ class _Reader:
         for row, value in zip(fields[0::2], fields[1::2], strict=True):
             if row not in self.rows:
                 raise self.error(f"expected a row declared in ROWS, got {row!r}")
+            number = self.number(value, f"the {section} of row {row!r}")
             if section == "RANGES" and self.rows[row] is None:
-                raise self.error(f"expected a constraint row in RANGES, got the free row {row!r}")
-            target[row] = self.number(value, f"the {section} of row {row!r}")
+                self.spec.warn(f"a RANGES entry on the free row {row!r} is ignored", self.line)
+                continue
+            if row in target:
+                self.spec.warn(
+                    f"a second {section} value for row {row!r} is ignored (the first is kept, as HiGHS does)",
+                    self.line,
+                )
+                continue
+            target[row] = number
 
     def bound(self, line: str) -> None:
         fields = line.split()
@@ -257,8 +331,9 @@ class _Reader:
         kind = fields[0].upper()
         if kind not in _BOUND_TYPES:
             raise self.error(f"expected a bound type (UP, LO, FX, FR, MI, PL, BV, LI, UI), got {fields[0]!r}")
-        if kind == "SC":
-            raise self.error("semi-continuous bounds (SC) are not supported")
+        if kind in ("SC", "SI"):
+            feature = "semi-continuous" if kind == "SC" else "semi-integer"
+            raise self.error(f"{feature} variables ({kind} bounds) are not supported yet")
         needs_value = kind not in ("FR", "MI", "PL", "BV")
         fields = self.fields(
             line,
@@ -278,13 +353,28 @@ class _Reader:
         if col not in self.spec.variables:
             raise self.error(f"expected a column declared in COLUMNS, got {col!r}")
         var = self.spec.variables[col]
-        var.bound_line = self.line
-        first = col not in self.bounded
-        self.bounded.add(col)
         value = self.number(raw, f"the {kind} bound of {col!r}") if raw is not None and needs_value else 0.0
+        sides = _BOUND_SIDES[kind]
+        already = self.bound_sides.get(col, "")
+        if any(side in already for side in sides):
+            which = " and ".join({"l": "lower", "u": "upper"}[side] for side in sides if side in already)
+            self.spec.warn(
+                f"the {kind} bound of {col!r} is ignored: its {which} bound is already set "
+                "(the first is kept, as HiGHS does)",
+                self.line,
+            )
+            return
+        self.bound_sides[col] = already + sides
+        var.bound_line = self.line
+        self.bounded.add(col)
         if kind in ("UP", "UI"):
-            if value < 0 and var.lb == 0.0 and first:
+            if value < 0 and "l" not in already and var.lb == 0.0:
                 var.lb = -math.inf
+                self.spec.warn(
+                    f"the negative UP bound {value:g} of {col!r} sets its lower bound to -inf "
+                    "(the MPS rule, as CPLEX reads it; HiGHS 1.16 keeps 0 and finds the model infeasible)",
+                    self.line,
+                )
             var.ub = value
         elif kind in ("LO", "LI"):
             var.lb = value
@@ -336,6 +426,10 @@ class _Reader:
             spec.objective.constant = -self.rhs.get(self.objective_row, 0.0)
         for row, sense in self.rows.items():
             if sense is None:
+                if row != self.objective_row:
+                    self.spec.warn(
+                        f"the free row {row!r} (type N, not the objective) is dropped", self.row_line[row]
+                    )
                 continue
             body, line = self.bodies[row], self.row_line[row]
             rhs = self.rhs.get(row, 0.0)

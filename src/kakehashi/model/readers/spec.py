@@ -110,6 +110,15 @@ class ModelSpec:
     objective: Expression = field(default_factory=Expression)
     constraints: list[ConstraintSpec] = field(default_factory=list)
     metadata: dict[str, Any] = field(default_factory=dict)
+    #: what the reader skipped or reinterpreted, each as ``"file:line: message"``
+    warnings: list[str] = field(default_factory=list)
+
+    def warn(self, message: str, line: int | None = None) -> None:
+        """Record that the reader skipped or reinterpreted something (never silently)."""
+        where = "" if self.source is None else self.source
+        if line is not None:
+            where = f"{where}:{line}" if where else f"line {line}"
+        self.warnings.append(f"{where}: {message}" if where else message)
 
     def var(self, name: str, line: int) -> VarSpec:
         """The variable called ``name``, created (continuous, ``[0, inf)``) on first use."""
@@ -148,6 +157,12 @@ def build(spec: ModelSpec) -> Problem:
         lb, ub = v.lb, v.ub
         if v.kind == "INTEGER":
             lb, ub = math.ceil(lb) if math.isfinite(lb) else lb, math.floor(ub) if math.isfinite(ub) else ub
+            if lb > ub:
+                raise ModelError(
+                    f"integer variable {v.name!r} has no integer value within its bounds [{v.lb:g}, {v.ub:g}]",
+                    source=src,
+                    line=v.bound_line or v.line,
+                )
         cqm.add_variable(v.kind, v.name, lower_bound=_finite(lb, v.kind), upper_bound=_finite(ub, v.kind))
 
     def check_quadratic(expr: Expression, where: str) -> list[tuple[str, str, float]]:
@@ -156,9 +171,9 @@ def build(spec: ModelSpec) -> Problem:
             for x in (u, w):
                 if spec.variables[x].kind == "REAL":
                     raise ModelError(
-                        f"quadratic term {u}*{w} in {where} involves the continuous variable {x!r}; "
-                        "dimod holds quadratic terms only between binary or integer variables "
-                        "(declare it in a General or Binary section)",
+                        f"continuous quadratic {where} (the term {u}*{w} on the continuous variable "
+                        f"{x!r}) is not supported yet: kakehashi's model holds quadratic terms only "
+                        "between binary or integer variables (declare it General or Binary)",
                         source=src,
                         line=expr.quad_lines.get((u, w)),
                     )
@@ -166,7 +181,7 @@ def build(spec: ModelSpec) -> Problem:
         return terms
 
     obj = spec.objective
-    quad = check_quadratic(obj, "the objective")
+    quad = check_quadratic(obj, "objective")
     linear = dict(obj.linear)
     objective = cqm.objective
     for u, w, bias in quad:
@@ -197,6 +212,8 @@ def build(spec: ModelSpec) -> Problem:
     metadata = dict(spec.metadata)
     if src is not None:
         metadata.setdefault("source", src)
+    if spec.warnings:
+        metadata["warnings"] = [*metadata.get("warnings", []), *spec.warnings]
     return Problem(cqm, name=spec.name, sense=spec.sense, metadata=metadata)
 
 
