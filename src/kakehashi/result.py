@@ -35,12 +35,23 @@ STATUS_RANK = {s: i for i, s in enumerate(Status)}
 
 @dataclass
 class Timings:
-    """Wall times in seconds."""
+    """Wall times in seconds.
+
+    Attributes:
+        compile: compiling the problem for the backend's target (and loading the backend).
+        queue: waiting in a service queue before the solve started.
+        solve: the backend's own solve.
+        total: the whole ``solve()`` call, from entry to return.
+        startup: a race leg's start-up before it compiled: process start (fork from the warm
+            leg server, or that server's own start and engine warm-up on the first race of a
+            process) and imports. 0 for a backend run in the calling process.
+    """
 
     compile: float = 0.0
     queue: float = 0.0
     solve: float = 0.0
     total: float = 0.0
+    startup: float = 0.0
 
 
 @dataclass
@@ -69,7 +80,11 @@ class SampleRecord:
 
 @dataclass
 class LegOutcome:
-    """One backend's outcome in a race (or the only leg of a single-backend solve)."""
+    """One backend's outcome in a race (or the only leg of a single-backend solve).
+
+    ``trajectory``: the leg's best-so-far ``[seconds since solve() started, target energy]``
+    pairs (see :class:`Result`); ``startup_seconds``: its process start-up (``Timings.startup``).
+    """
 
     backend: str
     status: Status
@@ -77,11 +92,21 @@ class LegOutcome:
     feasible: bool
     solve_seconds: float
     error: str | None = None
+    trajectory: list[list[float]] = field(default_factory=list)
+    startup_seconds: float = 0.0
 
 
 @dataclass
 class Result:
-    """The evaluated answer to a problem."""
+    """The evaluated answer to a problem.
+
+    ``trajectory`` is the best-so-far curve of the backend that produced the answer: a list of
+    ``[seconds, energy]`` pairs, one per improvement the backend reported while it ran, where
+    ``seconds`` counts from the ``solve()`` call's start and ``energy`` is the *target's* energy
+    (the compiled minimisation problem: for an unconstrained problem the objective when
+    minimising, minus the objective when maximising; penalties included otherwise). Empty when
+    the backend reports no incumbents. Each leg's own curve is ``LegOutcome.trajectory``.
+    """
 
     status: Status
     problem: str = ""
@@ -100,6 +125,7 @@ class Result:
     report: dict[str, Any] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+    trajectory: list[list[float]] = field(default_factory=list)
 
     @property
     def backend(self) -> str:
@@ -144,6 +170,7 @@ class Result:
             report=dict(d.get("report", {})),
             info=dict(d.get("info", {})),
             error=d.get("error"),
+            trajectory=[[float(t), float(e)] for t, e in d.get("trajectory", [])],
         )
 
     @classmethod
