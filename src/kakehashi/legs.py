@@ -80,13 +80,14 @@ def start_server() -> None:
     forkserver.ensure_running()
 
 
-def kill(proc: Any) -> None:
-    """SIGKILL a leg and its process group (a leg leads its own group), then reap it."""
+def kill(proc: Any, wait: bool = True) -> None:
+    """SIGKILL a leg and its process group (a leg leads its own group); reap it when ``wait``."""
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except OSError:  # not yet its own group leader, or already gone
         proc.kill()
-    proc.join(timeout=2)
+    if wait:
+        proc.join(timeout=2)
 
 
 class Starter:

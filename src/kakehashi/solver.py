@@ -53,7 +53,7 @@ MAX_SAMPLES = 100
 #: turning samples into dicts and JSON costs about a microsecond per value.
 MAX_SAMPLE_VALUES = 100_000
 #: Seconds the parent keeps, at the end of a race, for killing and reaping stragglers.
-KILL_SECONDS = 0.1
+KILL_SECONDS = 0.25
 #: Most points kept in a trajectory (older points are thinned, the latest always kept).
 MAX_TRAJECTORY = 1000
 
@@ -525,8 +525,10 @@ def race(
             running[conn] = _Running(name, proc)
         proved = any(r.status is Status.OPTIMAL for r in results)
         why = "stopped: another backend proved optimality" if proved else "killed at the time limit"
+        for leg in running.values():  # signal every straggler first, then reap them
+            leg_processes.kill(leg.proc, wait=False)
         for conn, leg in running.items():
-            leg_processes.kill(leg.proc)
+            leg.proc.join(timeout=2)
             conn.close()
             finished(_cut_result(problem, leg, seed, budget, why))
         for name in unstarted:
