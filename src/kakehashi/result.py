@@ -8,6 +8,7 @@ It round-trips through JSON (``to_json``/``from_json``) and renders in notebooks
 
 from __future__ import annotations
 
+import copy
 import html
 import json
 from collections.abc import Hashable
@@ -133,16 +134,40 @@ class Result:
 
     # ------------------------------------------------------------- JSON
     def to_dict(self) -> dict[str, Any]:
-        """JSON-compatible dict. Samples are lists of [variable, value] pairs."""
-        d = asdict(self)
-        d["status"] = self.status.value
-        d["backend"] = self.provenance.backend
-        d["sample"] = [[encode_label(k), v] for k, v in self.sample.items()]
-        d["samples"] = [
-            {**asdict(r), "sample": [[encode_label(k), v] for k, v in r.sample.items()]} for r in self.samples
-        ]
-        d["legs"] = [{**asdict(leg), "status": leg.status.value} for leg in self.legs]
-        return d
+        """JSON-compatible dict. Samples are lists of [variable, value] pairs.
+
+        Built field by field (not ``dataclasses.asdict``, which deep-copies every sample dict
+        before it is rewritten): a 20,000-variable Result converts in tenths of a second.
+        """
+
+        def pairs(sample: dict[Hashable, float]) -> list[list[Any]]:
+            return [[encode_label(k), v] for k, v in sample.items()]
+
+        return {
+            "status": self.status.value,
+            "problem": self.problem,
+            "sense": self.sense,
+            "sample": pairs(self.sample),
+            "objective": self.objective,
+            "feasible": self.feasible,
+            "violations": dict(self.violations),
+            "samples": [
+                {"sample": pairs(r.sample), "objective": r.objective, "feasible": r.feasible,
+                 "max_violation": r.max_violation, "num_occurrences": r.num_occurrences}
+                for r in self.samples
+            ],
+            "timings": asdict(self.timings),
+            "provenance": asdict(self.provenance),
+            "known_optimum": self.known_optimum,
+            "gap": self.gap,
+            "bound": self.bound,
+            "legs": [{**asdict(leg), "status": leg.status.value} for leg in self.legs],
+            "report": copy.deepcopy(self.report),
+            "info": copy.deepcopy(self.info),
+            "error": self.error,
+            "trajectory": [list(p) for p in self.trajectory],
+            "backend": self.provenance.backend,
+        }
 
     def to_json(self, **kwargs: Any) -> str:
         return json.dumps(self.to_dict(), **kwargs)
