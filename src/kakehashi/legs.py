@@ -13,8 +13,9 @@ A leg sends, over one pipe, JSON messages (never pickles):
     latest is always sent, at most that much later), with the trajectory points since the last;
 ``{"kind": "result", "ok": true, "result": Result}`` or ``{"kind": "result", "ok": false, "error"}``.
 
-A leg leads its own process group, so killing the group also ends anything it started, and a
-watchdog ends it shortly after the call's hard stop even if its parent is gone.
+A leg leads its own process group, so killing the group also ends anything it started (LKH's
+binary, say); a watchdog ends it when the race's process is gone, or shortly after the call's
+hard stop.
 """
 
 from __future__ import annotations
@@ -255,16 +256,23 @@ class Forwarder:
         self._thread.join(timeout=1.0)
 
 
-def _watchdog(budget: Budget) -> None:
+def _watchdog(budget: Budget, parent: int) -> None:
+    """End this leg when the race's process ``parent`` is gone (a leg leads its own process
+    group, so killing the parent's group does not reach it) or 2 s after the hard stop."""
     hard = budget.hard_stop
-    if hard is None:
-        return
 
-    def end() -> None:
-        time.sleep(max(0.0, hard + WATCHDOG_SECONDS - time.monotonic()))
+    def watch() -> None:
+        while hard is None or time.monotonic() < hard + WATCHDOG_SECONDS:
+            try:
+                os.kill(parent, 0)
+            except ProcessLookupError:
+                os._exit(71)
+            except OSError:  # exists, but not ours to signal: still alive
+                pass
+            time.sleep(0.25)
         os._exit(70)
 
-    threading.Thread(target=end, name="kakehashi-watchdog", daemon=True).start()
+    threading.Thread(target=watch, name="kakehashi-watchdog", daemon=True).start()
 
 
 def leg_main(conn: Connection, problem_json: str, spec_json: str) -> None:
@@ -273,7 +281,7 @@ def leg_main(conn: Connection, problem_json: str, spec_json: str) -> None:
         os.setpgid(0, 0)
     spec = json.loads(spec_json)
     budget = Budget.from_dict(spec["budget"])
-    _watchdog(budget)
+    _watchdog(budget, int(spec["parent"]))
     channel = _Channel(conn)
     name = spec["name"]
     try:

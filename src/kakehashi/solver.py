@@ -17,6 +17,7 @@ last incumbent, evaluated here.
 from __future__ import annotations
 
 import json
+import os
 import platform
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -108,7 +109,7 @@ def evaluate_samples(
         return [], None
     original = inverter(samples)
     labels = list(inverter.original)
-    unique, inverse = np.unique(original, axis=0, return_inverse=True)
+    unique, inverse = _unique_rows(original)
     counts_in = occurrences if occurrences is not None else np.ones(len(original), dtype=int)
     counts = np.zeros(len(unique), dtype=int)
     np.add.at(counts, np.asarray(inverse).reshape(-1), counts_in)
@@ -127,6 +128,16 @@ def evaluate_samples(
         for i in order
     ]
     return records, unique[order[0]]
+
+
+def _unique_rows(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct rows and each row's index among them. Rows are compared as raw bytes (one void
+    scalar per row): ``np.unique(axis=0)`` builds one structured field per column, 0.3 s for four
+    rows of 20,000."""
+    a = np.ascontiguousarray(a, dtype=np.float64) + 0.0  # + 0.0: -0.0 becomes 0.0
+    keys = a.view(np.dtype((np.void, a.dtype.itemsize * a.shape[1]))).reshape(-1)
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    return a[first], np.asarray(inverse).reshape(-1)
 
 
 def evaluate_output(
@@ -461,6 +472,7 @@ def race(
                 "params": dict((params or {}).get(name, {})),
                 "compile_options": dict(compile_options or {}),
                 "spawned": time.monotonic(),
+                "parent": os.getpid(),
                 **leg_processes.runtime_spec(name),
             }
         )
@@ -472,7 +484,9 @@ def race(
                       "objective": result.objective})
 
     hard = budget.hard_stop
-    stop = None if hard is None else hard - finish_reserve(problem) - KILL_SECONDS
+    # legs' backends stop at T - finish_reserve; the parent waits until it has just enough left to
+    # kill the stragglers and evaluate one incumbent each
+    stop = None if hard is None else hard - KILL_SECONDS - 0.05 - 5e-6 * problem.num_variables
     running: dict[Connection, _Running] = {}
     results: list[Result] = []
     starter = leg_processes.Starter(list(names), problem.to_json(), spec)
