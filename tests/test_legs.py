@@ -139,3 +139,38 @@ def test_a_race_leaves_no_processes_and_no_leaked_semaphores(tmp_path: Path) -> 
     while any(_alive(pid) for pid in report["descendants"]) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not [pid for pid in report["descendants"] if _alive(pid)]
+
+
+ORPHAN_SCRIPT = SCRIPT.split('if __name__ == "__main__":')[0] + textwrap.dedent(
+    """
+    if __name__ == "__main__":
+        import threading, time
+        from kakehashi import legs
+        register("stubborn", race_backends.StubbornBackend)
+        register("silent", race_backends.SilentBackend)
+        legs.ensure_warm()
+        problem = Problem(dimod.generators.gnp_random_bqm(40, 0.2, "SPIN", random_state=1))
+        threading.Thread(target=kakehashi.solve, args=(problem, ["stubborn", "silent"]),
+                         kwargs={"time_limit": None}, daemon=True).start()
+        time.sleep(1.5)
+        print(json.dumps({"descendants": descendants(os.getpid())}), flush=True)
+        os._exit(0)  # as if killed: no clean-up runs
+    """
+)
+
+
+def test_legs_end_when_the_race_process_dies(tmp_path: Path) -> None:
+    script = tmp_path / "orphan.py"
+    script.write_text(ORPHAN_SCRIPT)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "src"), str(REPO)])}
+    out = tmp_path / "out.txt"
+    with open(out, "w") as stdout:  # a file, not a pipe: the legs would hold a pipe open
+        code = subprocess.call([sys.executable, str(script)], stdout=stdout, stderr=subprocess.STDOUT, env=env,
+                               cwd=REPO, timeout=300)
+    assert code == 0, out.read_text()
+    pids = json.loads(out.read_text().strip().splitlines()[-1])["descendants"]
+    assert len(pids) >= 3  # the leg server, its resource tracker or legs: two legs were running
+    deadline = time.monotonic() + 10  # the stubborn legs would sleep for 60 s
+    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in pids if _alive(pid)]

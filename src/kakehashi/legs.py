@@ -256,19 +256,32 @@ class Forwarder:
         self._thread.join(timeout=1.0)
 
 
+def _gone(pid: int) -> bool:
+    """True when process ``pid`` has exited (a zombie, exited but not yet reaped, counts)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # exists, but not ours to signal
+        return False
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except OSError:
+        return False
+
+
 def _watchdog(budget: Budget, parent: int) -> None:
     """End this leg when the race's process ``parent`` is gone (a leg leads its own process
-    group, so killing the parent's group does not reach it) or 2 s after the hard stop."""
+    group, so killing the parent's group does not reach it) or the leg server that forked it
+    is (it exits with the race's process), or 2 s after the hard stop."""
     hard = budget.hard_stop
+    server = os.getppid()
 
     def watch() -> None:
         while hard is None or time.monotonic() < hard + WATCHDOG_SECONDS:
-            try:
-                os.kill(parent, 0)
-            except ProcessLookupError:
+            if os.getppid() != server or _gone(parent):
                 os._exit(71)
-            except OSError:  # exists, but not ours to signal: still alive
-                pass
             time.sleep(0.25)
         os._exit(70)
 
