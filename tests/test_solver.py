@@ -128,3 +128,42 @@ def test_mixed_integer_continuous_race_goes_to_the_milp_solver() -> None:
     result = kakehashi.solve(Problem(cqm), ["highs", "sa"], time_limit=2)
     assert result.status is Status.OPTIMAL and result.objective == pytest.approx(-8.0)
     assert result.backend == "highs"
+
+
+def test_a_single_backend_records_its_best_so_far_trajectory() -> None:
+    from kakehashi.backends.registry import register, unregister
+    from tests.race_backends import ReportingBackend
+
+    register("reporting", ReportingBackend)
+    try:
+        bqm = dimod.generators.gnp_random_bqm(10, 0.5, "BINARY", random_state=1)
+        result = kakehashi.solve(Problem(bqm), "reporting", time_limit=1)
+    finally:
+        unregister("reporting")
+    assert [e for _, e in result.trajectory] == [3.0, 2.0, 1.0]
+    seconds = [t for t, _ in result.trajectory]
+    assert seconds == sorted(seconds) and 0 <= seconds[0] <= result.timings.total
+    assert result.legs[0].trajectory == result.trajectory
+    again = Result.from_json(result.to_json())
+    assert again.trajectory == result.trajectory and again.legs[0].trajectory == result.trajectory
+    assert again.timings.startup == result.timings.startup == 0.0  # run in this process
+
+
+def test_results_written_before_trajectories_still_load(sack: Problem) -> None:
+    d = kakehashi.solve(sack, "highs", time_limit=5).to_dict()
+    del d["trajectory"], d["timings"]["startup"]
+    for leg in d["legs"]:
+        del leg["trajectory"], leg["startup_seconds"]
+    old = Result.from_dict(d)
+    assert old.trajectory == [] and old.timings.startup == 0.0 and old.objective == pytest.approx(860.0)
+
+
+def test_large_problems_keep_fewer_samples_but_the_best() -> None:
+    from kakehashi.solver import MAX_SAMPLE_VALUES, samples_kept
+
+    assert samples_kept(100) == 100 and samples_kept(20_000) == MAX_SAMPLE_VALUES // 20_000
+    bqm = dimod.generators.gnp_random_bqm(3000, 0.001, "SPIN", random_state=2)
+    result = kakehashi.solve(Problem(bqm), "steepest", time_limit=2, seed=1, params={"num_reads": 60})
+    assert len(result.samples) == samples_kept(3000) < 60
+    assert result.objective == pytest.approx(bqm.energy(result.sample))
+    assert result.objective == min(r.objective for r in result.samples)

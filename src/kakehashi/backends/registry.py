@@ -31,6 +31,11 @@ def unregister(name: str) -> None:
     _cache.pop(name, None)
 
 
+def runtime_factory(name: str) -> Callable[[], Backend] | None:
+    """The factory ``name`` was registered with at run time (None for entry points or unknown)."""
+    return _runtime.get(name)
+
+
 def _entry_points() -> dict[str, Callable[[], Callable[[], Backend]]]:
     return {ep.name: ep.load for ep in entry_points(group=GROUP)}
 
