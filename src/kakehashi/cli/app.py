@@ -86,8 +86,12 @@ def solve(
     from kakehashi.cli.progress import SolveProgress
     from kakehashi.cli.render import result_table
 
-    problem = read_problem(file)  # prints the reader's warnings on stderr
     names = backend or ["auto"]
+    if len(names) > 1:  # a race: the leg server warms up while the file is read
+        from kakehashi.legs import start_server
+
+        start_server()
+    problem = read_problem(file)  # prints the reader's warnings on stderr
     choice: str | list[str] = names[0] if len(names) == 1 else names
     params = _parse_params(param or [])
     if isinstance(choice, list) and params:
