@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 import kakehashi
 from kakehashi.service import problems
 from kakehashi.service.api import admin_routes, jobs_routes, ops_routes, pool_routes
+from kakehashi.service.api.body import BoundedBody
 from kakehashi.service.api.deps import State
 from kakehashi.service.config import ServiceConfig, load_config
 from kakehashi.service.pool_state import PoolSource
@@ -121,6 +122,7 @@ def create_app(
     app.include_router(pool_routes.build_router())
     app.include_router(admin_routes.build_router())
     app.include_router(ops_routes.build_router())
+    app.add_middleware(BoundedBody, config=config)
     app.add_middleware(AccessLog)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

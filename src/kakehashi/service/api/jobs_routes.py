@@ -14,7 +14,8 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from kakehashi.exceptions import ModelError
 from kakehashi.service import jobs, metering, pool_state, quotas, scheduling
-from kakehashi.service.api import submission
+from kakehashi.service.api import numbers, submission
+from kakehashi.service.api.body import PARSED_JSON
 from kakehashi.service.api.deps import ProjectDep, State, StateDep
 from kakehashi.service.api.schemas import (
     DomainAnswer,
@@ -84,22 +85,14 @@ def _decode_cursor(cursor: str) -> int:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         if not raw.startswith("s"):
             raise ValueError(raw)
-        return int(raw[1:])
-    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        return numbers.int64(raw[1:], "cursor")
+    except (ValueError, binascii.Error, UnicodeDecodeError, ModelError) as exc:
         raise ModelError("invalid cursor; pass next_cursor from the previous page", field="cursor") from exc
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
-    """The request body, or 413 as soon as it passes ``limit`` bytes."""
-    length = request.headers.get("content-length")
-    if length is not None and length.isdigit() and int(length) > limit:
-        raise HttpProblem(
-            413,
-            "body-too-large",
-            f"request body of {length} bytes exceeds the limit of {limit}",
-            kind="ModelError",
-            limit=limit,
-        )
+    """The request body, or 413 past ``limit`` bytes (:class:`~kakehashi.service.api.body.BoundedBody`
+    already refused larger bodies, with or without a Content-Length; this is the route's own guard)."""
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
@@ -223,7 +216,8 @@ def build_router(config: ServiceConfig) -> APIRouter:
         submission.check_media_type(mtype)
         body = await _read_body(request, config.max_body_bytes)
         if mtype == "application/json":
-            spec = await run_in_threadpool(submission.from_json, config, body)
+            parsed = request.scope.get(PARSED_JSON, submission._UNPARSED)
+            spec = await run_in_threadpool(submission.from_json, config, body, parsed)
         elif mtype == "multipart/form-data":
             request._body = body  # let Starlette parse the bytes already read
             async with request.form(max_files=1, max_fields=20) as form:
@@ -400,7 +394,7 @@ def build_router(config: ServiceConfig) -> APIRouter:
     ) -> StreamingResponse:
         """Server-sent events: ``queued``, ``running``, ``progress``, ``succeeded``... each with
         JSON data. The stream ends after the terminal event (or ``timeout`` seconds)."""
-        after = int(last_event_id) if last_event_id and last_event_id.isdigit() else 0
+        after = numbers.int64(last_event_id, "Last-Event-ID") if last_event_id else 0
         job, first = await run_in_threadpool(jobs.events_after, state.db, project.id, job_id, after)
 
         async def stream() -> AsyncIterator[bytes]:

@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
+from kakehashi import safejson
 from kakehashi.exceptions import KakehashiError, ModelError
 from kakehashi.model.problem import Problem
 from kakehashi.service.api.schemas import DomainSubmitRequest, JobOptions, SubmitRequest
@@ -153,7 +154,7 @@ def _spec(config: ServiceConfig, problem: Problem, req: JobOptions) -> JobSpec:
     try:
         canonical = json.dumps(problem.to_dict(), sort_keys=True, allow_nan=False)
         params_json = json.dumps(req.params, allow_nan=False)
-    except (ValueError, TypeError, KakehashiError) as exc:
+    except (ValueError, TypeError, RecursionError, KakehashiError) as exc:
         raise ModelError(f"the problem or params cannot be stored as JSON: {exc}") from exc
     return JobSpec(
         problem_json=canonical,
@@ -184,12 +185,20 @@ def _validate(cls: type[_M], data: Mapping[str, Any]) -> _M:
         raise ModelError(str(first.get("msg", "invalid request")), field=where or None) from exc
 
 
-def from_json(config: ServiceConfig, body: bytes) -> JobSpec:
-    """A JSON submission (``SubmitRequest``)."""
-    try:
-        data = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ModelError(f"invalid JSON: {exc}") from exc
+def loads(config: ServiceConfig, text: bytes | str, field: str | None = None) -> Any:
+    """Untrusted JSON within the service's depth and integer-length limits (422 otherwise)."""
+    return safejson.loads(
+        text, max_depth=config.max_json_depth, max_int_digits=config.max_json_int_digits, field=field
+    )
+
+
+_UNPARSED = object()
+
+
+def from_json(config: ServiceConfig, body: bytes, parsed: Any = _UNPARSED) -> JobSpec:
+    """A JSON submission (``SubmitRequest``); ``parsed`` is the body already parsed by
+    :class:`~kakehashi.service.api.body.BoundedBody` (parsed again here when absent)."""
+    data = loads(config, body) if parsed is _UNPARSED else parsed
     if not isinstance(data, dict):
         raise ModelError("expected a JSON object with a 'problem' field (or 'app' and 'input')")
     if "app" in data:
@@ -214,7 +223,7 @@ def from_text(
 
     fmt = (fmt or "").lower() or None
     problem = _problem(lambda: reads(text, format=fmt, source="upload", name=name), "uploaded file")
-    raw: dict[str, Any] = {"problem": {}, **_job_fields(options)}
+    raw: dict[str, Any] = {"problem": {}, **_job_fields(config, options)}
     return _spec(config, problem, _request(raw))
 
 
@@ -244,15 +253,12 @@ def from_domain_upload(config: ServiceConfig, text: str, fields: Mapping[str, An
     elif "." in str(fields.get("filename") or ""):
         raw["format"] = str(fields["filename"]).rsplit(".", 1)[-1].lower()
     if fields.get("options"):
-        try:
-            raw["options"] = json.loads(str(fields["options"]))
-        except json.JSONDecodeError as exc:
-            raise ModelError(f"options must be a JSON object: {exc}", field="options") from exc
-    raw.update(_job_fields(fields))
+        raw["options"] = loads(config, str(fields["options"]), field="options")
+    raw.update(_job_fields(config, fields))
     return from_domain(config, _validate(DomainSubmitRequest, raw))
 
 
-def _job_fields(options: Mapping[str, Any]) -> dict[str, Any]:
+def _job_fields(config: ServiceConfig, options: Mapping[str, Any]) -> dict[str, Any]:
     """backend, time_limit, seed, priority and params from form or query fields (strings)."""
     raw: dict[str, Any] = {}
     for key in ("backend", "time_limit", "seed", "priority"):
@@ -262,10 +268,7 @@ def _job_fields(options: Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(raw.get("backend"), str) and "," in raw["backend"]:
         raw["backend"] = raw["backend"].split(",")
     if options.get("params"):
-        try:
-            raw["params"] = json.loads(str(options["params"]))
-        except json.JSONDecodeError as exc:
-            raise ModelError(f"params must be a JSON object: {exc}", field="params") from exc
+        raw["params"] = loads(config, str(options["params"]), field="params")
     for key in ("time_limit",):
         if key in raw:
             try:
