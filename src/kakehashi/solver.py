@@ -50,7 +50,7 @@ def _compile(problem: Problem, backend: Backend, options: Mapping[str, Any]) -> 
 
 
 def _status(problem: Problem, out: BackendOutput, feasible: bool, proves: bool) -> Status:
-    if out.samples.size == 0:
+    if out.samples.ndim != 2 or out.samples.shape[0] == 0:
         if out.termination is Termination.INFEASIBLE:
             return Status.INFEASIBLE
         return Status.TIMEOUT if out.termination is Termination.TIME_LIMIT else Status.NO_SOLUTION
@@ -69,7 +69,7 @@ def evaluate_output(
     problem: Problem, compiled: Compiled[Any], out: BackendOutput
 ) -> tuple[list[SampleRecord], np.ndarray | None]:
     """Invert a backend's samples and evaluate them on the original problem, best first."""
-    if out.samples.size == 0:
+    if out.samples.ndim != 2 or out.samples.shape[0] == 0:  # (1, 0): the empty model's one sample
         return [], None
     original = compiled.inverter(out.samples)
     labels = list(compiled.inverter.original)

@@ -226,3 +226,28 @@ def test_fuzz_nested_json_never_5xx(hh: Harness, levels: int, opener: str, where
         body = '{"app": "portfolio", "input": ' + nest + "}"
     r = hh.client.post(route, content=body.encode(), headers={**hh.h(), **JSON})
     assert 400 <= r.status_code < 500 and r.headers["content-type"].startswith(PROBLEM_JSON), r.text[:300]
+
+
+def test_what_would_fail_later_is_refused_at_the_door_and_not_charged(hh: Harness) -> None:
+    before = _job_count(hh)
+    body = _problem(hh.submit(backend="sa", params={"num_reads": 4, "bogus": 1}), 422)
+    assert body["field"] == "params.bogus"
+    assert "num_reads" in str(body["detail"]) and "num_sweeps" in str(body["detail"])  # accepted ones listed
+    body = _problem(hh.submit(backend="sa", params={"num_reads": "many"}), 422)
+    assert "num_reads" in str(body["detail"])
+    # an allowed alternative must accept the (flat) parameters too
+    body = _problem(hh.submit(backend="sa", alternatives=["exact"], params={"num_reads": 4}), 422)
+    assert body["field"] == "params.num_reads"
+    # a race takes {backend: {param: value}}; flat parameters would be silently ignored
+    body = _problem(hh.submit(backend=["sa", "tabu"], params={"num_reads": 4}), 422)
+    assert body["field"] == "params.num_reads"
+    body = _problem(hh.submit(backend=["sa", "tabu"], params={"tabu": {"bogus": 1}}), 422)
+    assert body["field"] == "params.tabu.bogus"
+    _problem(hh.submit(backend="no-such-backend"), 422)
+    _problem(hh.submit(time_limit=hh.config.max_time_limit * 2), 422)
+    _problem(hh.submit(time_limit=0), 422)
+    assert _job_count(hh) == before
+    usage = hh.client.get("/v1/usage", params={"period": "all"}, headers=hh.h()).json()
+    assert usage["total_runs"] == 0
+    assert hh.submit(backend="sa", params={"num_reads": 4}).status_code == 201
+    assert hh.submit(backend=["sa", "tabu"], params={"sa": {"num_reads": 4}}).status_code == 201

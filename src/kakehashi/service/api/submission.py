@@ -120,6 +120,51 @@ def _check_backend(config: ServiceConfig, backend: str | list[str], time_limit: 
     return ",".join(names)
 
 
+def _check_params(names: list[str], alternatives: tuple[str, ...], params: Mapping[str, Any]) -> None:
+    """Refuse at the door what a backend would refuse at run time: parameters are checked
+    against each backend's ``capabilities()`` (flat for one backend, which its allowed
+    alternatives must accept too; ``{backend: {param: value}}`` for a race or ``auto``).
+    A backend that cannot load in the API process is left to the worker to check."""
+    from kakehashi.backends.base import check_params
+    from kakehashi.backends.registry import get_backend
+    from kakehashi.exceptions import BackendError
+
+    def check(name: str, values: Mapping[str, Any], where: str) -> None:
+        try:
+            caps = get_backend(name).capabilities()
+        except BackendError:
+            return
+        try:
+            check_params(name, caps, values)
+        except BackendError as exc:
+            bad = next((k for k in values if k != "vendor" and k not in caps.params), None)
+            raise ModelError(str(exc), field=f"{where}.{bad}" if bad else where) from exc
+
+    if not params:
+        return
+    if len(names) == 1 and names[0] != "auto":
+        for name in dict.fromkeys((names[0], *alternatives)):
+            check(name, params, "params")
+        return
+    allowed = [n for n in dict.fromkeys((*names, *alternatives)) if n != "auto"]
+    for key, values in params.items():
+        if names != ["auto"] and key not in allowed:
+            raise ModelError(
+                f"for a race or 'auto', params maps backend names to their parameters; {key!r} is "
+                f"not one of this job's backends ({', '.join(allowed)})",
+                field=f"params.{key}",
+            )
+        if not isinstance(values, Mapping):
+            raise ModelError(
+                f"expected an object of {key}'s parameters, got {type(values).__name__}", field=f"params.{key}"
+            )
+        from kakehashi.backends.registry import backend_names
+
+        if key not in backend_names():
+            raise ModelError(f"unknown backend {key!r} in params", field=f"params.{key}")
+        check(key, values, f"params.{key}")
+
+
 def _problem(parse: Any, what: str) -> Problem:
     """Run a parser; every failure on user input is a 422, never a 500."""
     try:
@@ -144,6 +189,7 @@ def _spec(config: ServiceConfig, problem: Problem, req: JobOptions) -> JobSpec:
         alternatives = tuple(
             dict.fromkeys(_check_backend(config, list(req.alternatives), req.time_limit).split(","))
         )
+    _check_params(backend.split(","), alternatives, req.params)
     deadline = None
     if req.deadline is not None:
         d = req.deadline if req.deadline.tzinfo else req.deadline.replace(tzinfo=UTC)
