@@ -33,8 +33,16 @@ class JsonLimitError(ModelError):
     ``limit`` its value (None for strictness rules: syntax, UTF-8, duplicate keys, NaN).
     """
 
-    def __init__(self, message: str, *, limit_name: str, limit: int | None = None, field: str | None = None):
-        super().__init__(message, field=field)
+    def __init__(
+        self,
+        message: str,
+        *,
+        limit_name: str,
+        limit: int | None = None,
+        field: str | None = None,
+        line: int | None = None,
+    ):
+        super().__init__(message, field=field, line=line)
         self.limit_name = limit_name
         self.limit = limit
 
@@ -122,7 +130,7 @@ def loads(
         raise
     except json.JSONDecodeError as exc:
         raise JsonLimitError(
-            f"invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})", limit_name="json", field=field
+            f"invalid JSON: {exc.msg} (column {exc.colno})", limit_name="json", field=field, line=exc.lineno
         ) from exc
     if depth(raw) > max_depth:
         raise _too_deep(max_depth, field)

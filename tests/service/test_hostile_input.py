@@ -251,3 +251,20 @@ def test_what_would_fail_later_is_refused_at_the_door_and_not_charged(hh: Harnes
     assert usage["total_runs"] == 0
     assert hh.submit(backend="sa", params={"num_reads": 4}).status_code == 201
     assert hh.submit(backend=["sa", "tabu"], params={"sa": {"num_reads": 4}}).status_code == 201
+
+
+def test_a_tiny_tsplib_declaring_a_million_nodes_is_refused_at_once(hh: Harness) -> None:
+    bomb = (
+        "NAME : bomb\nTYPE : TSP\nDIMENSION : 1000000\nEDGE_WEIGHT_TYPE : EXPLICIT\n"
+        "EDGE_WEIGHT_FORMAT : FULL_MATRIX\nEDGE_WEIGHT_SECTION\n0 1 2\n1 0 3\n2 3 0\nEOF\n"
+    )
+    r = hh.client.post(
+        "/v1/jobs",
+        files={"file": ("bomb.tsp", bomb.encode(), "text/plain")},
+        data={"app": "routing"},
+        headers=hh.h(),
+    )
+    body = _problem(r, 422)
+    assert body["field"] == "DIMENSION" and "limit" in str(body["detail"])
+    r = hh.client.post("/v1/jobs", json={"app": "routing", "input": bomb, "format": "tsp"}, headers=hh.h())
+    assert _problem(r, 422)["field"] == "DIMENSION"
