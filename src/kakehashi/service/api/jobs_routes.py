@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import WithJsonSchema
 
 from kakehashi.exceptions import ModelError
 from kakehashi.service import jobs, metering, pool_state, quotas, scheduling
@@ -20,6 +21,7 @@ from kakehashi.service.api.deps import ProjectDep, State, StateDep
 from kakehashi.service.api.schemas import (
     DomainAnswer,
     DomainSubmitRequest,
+    IsoDateTime,
     JobOut,
     JobPage,
     SubmitRequest,
@@ -74,6 +76,16 @@ _SUBMIT_BODY: dict[str, Any] = {
         "text/plain": {"schema": {"type": "string"}},
     },
 }
+
+
+#: Event ids are int64: ASCII digits up to 9,199,999,999,999,999,999 (a regex the schema can state).
+LAST_EVENT_ID_PATTERN = r"^(?:[0-9]{1,18}|[1-8][0-9]{18}|9[01][0-9]{17})$"
+
+
+class EventStreamResponse(StreamingResponse):
+    """A ``text/event-stream`` response (so the OpenAPI document says so, not JSON)."""
+
+    media_type = "text/event-stream"
 
 
 def _encode_cursor(seq: int) -> str:
@@ -263,8 +275,8 @@ def build_router(config: ServiceConfig) -> APIRouter:
         project: ProjectDep,
         status: Annotated[list[JobStatus] | None, Query(description="Filter by state (repeatable).")] = None,
         backend: Annotated[str | None, Query(max_length=500)] = None,
-        created_after: Annotated[datetime | None, Query(description="ISO 8601, inclusive.")] = None,
-        created_before: Annotated[datetime | None, Query(description="ISO 8601, exclusive.")] = None,
+        created_after: Annotated[IsoDateTime | None, Query(description="ISO 8601, inclusive.")] = None,
+        created_before: Annotated[IsoDateTime | None, Query(description="ISO 8601, exclusive.")] = None,
         cursor: Annotated[
             str | None,
             Query(max_length=100, pattern=r"^[A-Za-z0-9_-]+$", description="next_cursor of the last page."),
@@ -376,6 +388,7 @@ def build_router(config: ServiceConfig) -> APIRouter:
     @router.get(
         "/jobs/{job_id}/events",
         summary="Follow a job (server-sent events)",
+        response_class=EventStreamResponse,
         responses={
             200: {
                 "description": "text/event-stream of the job's events until it finishes.",
@@ -387,11 +400,21 @@ def build_router(config: ServiceConfig) -> APIRouter:
         job_id: str,
         state: StateDep,
         project: ProjectDep,
-        last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=20)] = None,
+        last_event_id: Annotated[
+            str | None,
+            # documented as a plain string (not nullable): absent means "from the start"
+            WithJsonSchema({"type": "string", "pattern": LAST_EVENT_ID_PATTERN, "maxLength": 19}),
+            Header(
+                alias="Last-Event-ID",
+                max_length=19,
+                pattern=LAST_EVENT_ID_PATTERN,
+                description="The id of the last event received (ASCII digits, below 9.2e18).",
+            ),
+        ] = None,
         timeout: Annotated[
             float, Query(ge=0, le=3600, description="Close the stream after this many s.")
         ] = 600,
-    ) -> StreamingResponse:
+    ) -> EventStreamResponse:
         """Server-sent events: ``queued``, ``running``, ``progress``, ``succeeded``... each with
         JSON data. The stream ends after the terminal event (or ``timeout`` seconds)."""
         after = numbers.int64(last_event_id, "Last-Event-ID") if last_event_id else 0
@@ -418,7 +441,7 @@ def build_router(config: ServiceConfig) -> APIRouter:
                 )
                 status = current.status
 
-        return StreamingResponse(
+        return EventStreamResponse(
             stream(),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
@@ -428,8 +451,8 @@ def build_router(config: ServiceConfig) -> APIRouter:
     async def usage(
         state: StateDep,
         project: ProjectDep,
-        start: Annotated[datetime | None, Query(description="ISO 8601, inclusive.")] = None,
-        end: Annotated[datetime | None, Query(description="ISO 8601, exclusive.")] = None,
+        start: Annotated[IsoDateTime | None, Query(description="ISO 8601, inclusive.")] = None,
+        end: Annotated[IsoDateTime | None, Query(description="ISO 8601, exclusive.")] = None,
         period: Annotated[Literal["day", "month", "all"], Query()] = "day",
     ) -> UsageOut:
         """Machine-seconds and cost (yen) from the ledger, by period and backend: list price,

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Mapping
 from datetime import UTC
 from typing import Any, TypeVar
@@ -37,6 +38,8 @@ from kakehashi.service.problems import HttpProblem
 log = logging.getLogger("kakehashi.api")
 
 _M = TypeVar("_M", bound=JobOptions)
+_ASCII_INT = re.compile(r"[-+]?[0-9]{1,19}")
+_ASCII_NUMBER = re.compile(r"[-+]?(?:[0-9]{1,20}(?:\.[0-9]{0,20})?|\.[0-9]{1,20})(?:[eE][-+]?[0-9]{1,3})?")
 
 TEXT_TYPES = {"text/plain", "application/x-lp", "application/x-mps", "text/x-lp", "text/x-mps"}
 PICKLE_TYPES = {
@@ -315,16 +318,14 @@ def _job_fields(config: ServiceConfig, options: Mapping[str, Any]) -> dict[str, 
         raw["backend"] = raw["backend"].split(",")
     if options.get("params"):
         raw["params"] = loads(config, str(options["params"]), field="params")
-    for key in ("time_limit",):
-        if key in raw:
-            try:
-                raw[key] = float(raw[key])
-            except ValueError as exc:
-                raise ModelError(f"expected a number, got {raw[key]!r}", field=key) from exc
-    for key in ("seed", "priority"):
-        if key in raw:
-            try:
-                raw[key] = int(raw[key])
-            except ValueError as exc:
-                raise ModelError(f"expected an integer, got {raw[key]!r}", field=key) from exc
+    for key, pattern, convert, what in (
+        ("time_limit", _ASCII_NUMBER, float, "a number"),
+        ("seed", _ASCII_INT, int, "an integer"),
+        ("priority", _ASCII_INT, int, "an integer"),
+    ):
+        if key in raw and isinstance(raw[key], str):
+            # int()/float() also take Unicode digits ('١٢') and 4,000-digit strings: ASCII only
+            if not pattern.fullmatch(raw[key].strip()):
+                raise ModelError(f"expected {what} in ASCII digits, got {raw[key][:40]!r}", field=key)
+            raw[key] = convert(raw[key])
     return raw
