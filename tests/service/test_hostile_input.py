@@ -268,3 +268,13 @@ def test_a_tiny_tsplib_declaring_a_million_nodes_is_refused_at_once(hh: Harness)
     assert body["field"] == "DIMENSION" and "limit" in str(body["detail"])
     r = hh.client.post("/v1/jobs", json={"app": "routing", "input": bomb, "format": "tsp"}, headers=hh.h())
     assert _problem(r, 422)["field"] == "DIMENSION"
+
+
+def test_uploads_must_be_utf8(hh: Harness) -> None:
+    lp = b"Minimize\n obj: x\nSubject To\n a: x <= 1\nBinary\n x\nEnd\n\\ caf\xe9\n"
+    r = hh.client.post(
+        "/v1/jobs", files={"file": ("k.lp", lp, "text/plain")}, data={"format": "lp"}, headers=hh.h()
+    )
+    assert _problem(r, 422)["field"] == "file"
+    r = hh.client.post("/v1/jobs", content=lp, headers={**hh.h(), "content-type": "text/plain; format=lp"})
+    assert "byte" in str(_problem(r, 422)["detail"])

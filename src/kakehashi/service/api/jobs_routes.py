@@ -121,6 +121,14 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+def _utf8(data: bytes, field: str) -> str:
+    """An uploaded file as text: UTF-8 or 422 naming the first bad byte (never silently replaced)."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ModelError(f"invalid UTF-8 at byte {exc.start}; upload files as UTF-8 text", field=field) from exc
+
+
 def _poll_interval(status: str, started_at: float | None, time_limit: float) -> float:
     """How long a result long-poll sleeps: fast right after a job starts (trivial jobs) and near
     its time limit (solvers that use their budget), slow in between; a queued job in between."""
@@ -236,7 +244,7 @@ def build_router(config: ServiceConfig) -> APIRouter:
                 upload = form.get("file")
                 if upload is None or isinstance(upload, str):
                     raise ModelError("multipart body lacks a 'file' part", field="file")
-                text = (await upload.read()).decode("utf-8", errors="replace")
+                text = _utf8(await upload.read(), "file")
                 fields = {k: v for k, v in form.items() if isinstance(v, str)}
             name = fields.get("name") or (upload.filename or "upload").split(".")[0]
             if fields.get("app"):
@@ -258,7 +266,7 @@ def build_router(config: ServiceConfig) -> APIRouter:
                 }.get(mtype)
             )
             options = {"backend": backend, "time_limit": time_limit, "seed": seed, "priority": priority}
-            text = body.decode("utf-8", errors="replace")
+            text = _utf8(body, "body")
             spec = await run_in_threadpool(submission.from_text, config, text, fmt, options, None)
         job, created = await run_in_threadpool(
             lambda: admit_and_submit(state, project, spec, idempotency_key)
