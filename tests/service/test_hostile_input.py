@@ -278,3 +278,28 @@ def test_uploads_must_be_utf8(hh: Harness) -> None:
     assert _problem(r, 422)["field"] == "file"
     r = hh.client.post("/v1/jobs", content=lp, headers={**hh.h(), "content-type": "text/plain; format=lp"})
     assert "byte" in str(_problem(r, 422)["detail"])
+
+
+def test_a_problem_the_backend_cannot_compile_is_refused_at_the_door(hh: Harness) -> None:
+    before = _job_count(hh)
+    body = _problem(hh.submit(backend="lkh"), 422)  # a QUBO to a routing-only backend
+    assert body["field"] == "backend" and "routing" in str(body["detail"])
+    assert _job_count(hh) == before
+
+
+def test_operator_limits_are_honoured(tmp_path: object) -> None:
+    h = make_harness(
+        f"sqlite:///{tmp_path}/kh.db", max_json_depth=8, max_json_int_digits=5, max_admin_body_bytes=2_000
+    )
+    try:
+        r = h.submit(params={"sa": [[[[[[[[[1]]]]]]]]]}, backend=["sa", "tabu"])
+        assert _problem(r, 422, "max_json_depth")["limit"] == 8
+        assert _problem(h.submit(seed=123456), 422, "max_json_int_digits")["limit"] == 5
+        r = h.client.post(
+            "/v1/admin/projects", json={"name": "x" * 3000}, headers={"Authorization": f"Bearer {ADMIN}"}
+        )
+        assert _problem(r, 413, "max_admin_body_bytes")["limit"] == 2_000
+        assert h.submit(seed=12345).status_code == 201
+    finally:
+        h.client.close()
+        h.db.dispose()

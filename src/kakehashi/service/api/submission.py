@@ -168,6 +168,32 @@ def _check_params(names: list[str], alternatives: tuple[str, ...], params: Mappi
         check(key, values, f"params.{key}")
 
 
+#: Problems up to this many variables are compiled at submission for a single named backend, so a
+#: problem that fits none of its targets is a 422 at the door rather than a FAILED job later.
+DOOR_COMPILE_MAX_VARIABLES = 5_000
+
+
+def _check_compiles(problem: Problem, names: list[str]) -> None:
+    """422 when a single named backend cannot take ``problem`` (small problems only: compiling
+    is cheap there; larger ones are checked by the worker)."""
+    if len(names) != 1 or names[0] == "auto" or problem.num_variables > DOOR_COMPILE_MAX_VARIABLES:
+        return
+    from kakehashi.backends.registry import get_backend
+    from kakehashi.exceptions import BackendError, CompileError
+    from kakehashi.solver import _compile
+
+    try:
+        backend = get_backend(names[0])
+    except BackendError:
+        return  # not loadable in the API process; the worker decides
+    try:
+        _compile(problem, backend, {})
+    except CompileError as exc:
+        raise ModelError(str(exc), field="backend") from exc
+    except (ValueError, TypeError, MemoryError, RecursionError) as exc:
+        log.info("door compile of %s for %s failed: %r", problem.name, names[0], exc)
+
+
 def _problem(parse: Any, what: str) -> Problem:
     """Run a parser; every failure on user input is a 422, never a 500."""
     try:
@@ -193,6 +219,7 @@ def _spec(config: ServiceConfig, problem: Problem, req: JobOptions) -> JobSpec:
             dict.fromkeys(_check_backend(config, list(req.alternatives), req.time_limit).split(","))
         )
     _check_params(backend.split(","), alternatives, req.params)
+    _check_compiles(problem, backend.split(","))
     deadline = None
     if req.deadline is not None:
         d = req.deadline if req.deadline.tzinfo else req.deadline.replace(tzinfo=UTC)
