@@ -129,7 +129,7 @@ def _check_params(names: list[str], alternatives: tuple[str, ...], params: Mappi
     alternatives must accept too; ``{backend: {param: value}}`` for a race or ``auto``).
     A backend that cannot load in the API process is left to the worker to check."""
     from kakehashi.backends.base import check_params
-    from kakehashi.backends.registry import get_backend
+    from kakehashi.backends.registry import backend_names, get_backend
     from kakehashi.exceptions import BackendError
 
     def check(name: str, values: Mapping[str, Any], where: str) -> None:
@@ -150,6 +150,7 @@ def _check_params(names: list[str], alternatives: tuple[str, ...], params: Mappi
             check(name, params, "params")
         return
     allowed = [n for n in dict.fromkeys((*names, *alternatives)) if n != "auto"]
+    known = set(backend_names())
     for key, values in params.items():
         if names != ["auto"] and key not in allowed:
             raise ModelError(
@@ -161,9 +162,7 @@ def _check_params(names: list[str], alternatives: tuple[str, ...], params: Mappi
             raise ModelError(
                 f"expected an object of {key}'s parameters, got {type(values).__name__}", field=f"params.{key}"
             )
-        from kakehashi.backends.registry import backend_names
-
-        if key not in backend_names():
+        if key not in known:
             raise ModelError(f"unknown backend {key!r} in params", field=f"params.{key}")
         check(key, values, f"params.{key}")
 
