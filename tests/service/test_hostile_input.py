@@ -303,3 +303,11 @@ def test_operator_limits_are_honoured(tmp_path: object) -> None:
     finally:
         h.client.close()
         h.db.dispose()
+
+
+def test_a_job_body_without_content_type_is_still_415(hh: Harness) -> None:
+    r = hh.client.post("/v1/jobs", content=b"[" * 10_000, headers=hh.h())
+    assert "content-type" not in r.request.headers
+    _problem(r, 415)
+    r = hh.client.post("/v1/estimate", content=b"[" * 10_000, headers=hh.h())  # FastAPI: JSON
+    assert _problem(r, 422)["limit_name"] in ("json", "max_json_depth")
