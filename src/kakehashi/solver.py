@@ -73,7 +73,7 @@ def _compile(problem: Problem, backend: Backend, options: Mapping[str, Any]) -> 
 
 
 def _status(problem: Problem, out: BackendOutput, feasible: bool, proves: bool) -> Status:
-    if out.samples.size == 0:
+    if out.samples.ndim != 2 or out.samples.shape[0] == 0:
         if out.termination is Termination.INFEASIBLE:
             return Status.INFEASIBLE
         return Status.TIMEOUT if out.termination is Termination.TIME_LIMIT else Status.NO_SOLUTION
@@ -109,7 +109,7 @@ def evaluate_samples(
     problem: Problem, inverter: Inverter, samples: np.ndarray, occurrences: np.ndarray | None = None
 ) -> tuple[list[SampleRecord], np.ndarray | None]:
     """Invert target samples and evaluate them on the original problem, best first."""
-    if samples.size == 0:
+    if samples.ndim != 2 or samples.shape[0] == 0:  # (1, 0) is the empty model's one sample
         return [], None
     original = inverter(samples)
     labels = list(inverter.original)
@@ -139,6 +139,8 @@ def _unique_rows(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     scalar per row): ``np.unique(axis=0)`` builds one structured field per column, 0.3 s for four
     rows of 20,000."""
     a = np.ascontiguousarray(a, dtype=np.float64) + 0.0  # + 0.0: -0.0 becomes 0.0
+    if a.shape[1] == 0:  # the empty model: every row is the same (empty) sample
+        return a[:1], np.zeros(len(a), dtype=np.intp)
     keys = a.view(np.dtype((np.void, a.dtype.itemsize * a.shape[1]))).reshape(-1)
     _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
     return a[first], np.asarray(inverse).reshape(-1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Iterator
 
@@ -16,8 +17,9 @@ schemathesis = pytest.importorskip("schemathesis")
 from schemathesis.generation.modes import GenerationMode  # noqa: E402
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance  # noqa: E402
 
-CASES_PER_OPERATION = 100
-NEGATIVE_CASES = 30
+#: Cases per operation; KAKEHASHI_OPENAPI_FUZZ_CASES lowers them for a quick local run.
+CASES_PER_OPERATION = int(os.environ.get("KAKEHASHI_OPENAPI_FUZZ_CASES", "100"))
+NEGATIVE_CASES = max(1, CASES_PER_OPERATION * 3 // 10)
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ that may define them instead of naming one.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from importlib import import_module
@@ -78,4 +79,10 @@ def run_cli(app: Callable[..., Any], args: list[str] | None = None, prog_name: s
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as exc:  # a bug, not the user's mistake: one line, the traceback on request
+        if os.environ.get("KAKEHASHI_DEBUG"):
+            raise
+        print(f"internal error: {type(exc).__name__}: {exc} (a kakehashi bug: please report it; "
+              "KAKEHASHI_DEBUG=1 shows the traceback)", file=sys.stderr)
+        return 1
     return 0

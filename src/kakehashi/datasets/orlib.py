@@ -62,6 +62,8 @@ def read_portfolio(path: str | Path) -> PortfolioInstance:
         raise ModelError("empty file", source=p)
     try:
         n = int(rows[0][1][0])
+        if n < 1 or 1 + n + n * (n + 1) // 2 > len(rows):  # checked before allocating N x N
+            raise ModelError(f"N = {n} assets need {1 + n + n * (n + 1) // 2} records, got {len(rows)}", source=p)
         mean = np.empty(n)
         std = np.empty(n)
         for a in range(n):

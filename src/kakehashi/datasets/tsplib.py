@@ -28,6 +28,9 @@ _SECTIONS = {
     "DEPOT_SECTION",
     "FIXED_EDGES_SECTION",
 }
+#: The most nodes a TSPLIB file may declare (the largest TSPLIB95 instance, pla85900, has 85,900;
+#: an explicit matrix must also hold the numbers its DIMENSION needs).
+MAX_NODES = 100_000
 _COORD_TYPES = {"EUC_2D", "EUC_3D", "CEIL_2D", "MAN_2D", "MAN_3D", "MAX_2D", "MAX_3D", "ATT", "GEO"}
 _FORMATS = {
     "FULL_MATRIX",
@@ -124,12 +127,17 @@ def coordinate_distances(coords: np.ndarray, kind: str) -> np.ndarray:
 
 
 def explicit_matrix(values: list[float], n: int, fmt: str) -> np.ndarray:
-    """The full symmetric matrix from the numbers of an EDGE_WEIGHT_SECTION in format ``fmt``."""
-    m = np.zeros((n, n))
+    """The full symmetric matrix from the numbers of an EDGE_WEIGHT_SECTION in format ``fmt``.
+
+    The count of numbers is checked against ``n`` before the (n, n) matrix is allocated."""
     if fmt == "FULL_MATRIX":
         if len(values) != n * n:
             raise ValueError(f"expected {n * n} numbers for FULL_MATRIX, got {len(values)}")
         return np.asarray(values, dtype=float).reshape(n, n)
+    expected = n * (n - 1) // 2 if fmt in ("UPPER_ROW", "LOWER_COL", "LOWER_ROW", "UPPER_COL") else n * (n + 1) // 2
+    if len(values) != expected:
+        raise ValueError(f"expected {expected} numbers for {fmt}, got {len(values)}")
+    m = np.zeros((n, n))
     # column-wise lower/upper triangles list the same entries as row-wise upper/lower ones
     rowwise = {
         "UPPER_ROW": "UPPER_ROW",
@@ -202,6 +210,8 @@ def parse_instance(text: str, source: str | Path | None = None) -> TSPInstance:
         n = int(spec["DIMENSION"])
     except (KeyError, ValueError):
         raise ModelError("expected 'DIMENSION : n' in the header", source=source, line=1) from None
+    if not 1 <= n <= MAX_NODES:
+        raise ModelError(f"DIMENSION {n} is outside 1..{MAX_NODES}", source=source, field="DIMENSION")
     kind = spec.get("EDGE_WEIGHT_TYPE", "").upper()
     fmt = spec.get("EDGE_WEIGHT_FORMAT", "").upper() or None
     inst = TSPInstance(

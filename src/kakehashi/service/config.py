@@ -70,7 +70,11 @@ class ServiceConfig:
         heartbeat_seconds: how often a worker renews its lease (seconds).
         max_attempts: claims per job before a job whose workers keep dying is failed.
         poll_seconds: how long an idle worker sleeps between claim attempts (seconds).
-        max_body_bytes: the largest request body the API reads (bytes) → 413 beyond.
+        max_body_bytes: the largest body of ``POST /v1/jobs`` and ``POST /v1/estimate`` (bytes),
+            with or without a Content-Length → 413 beyond.
+        max_admin_body_bytes: the largest body of every other route (admin included; bytes) → 413.
+        max_json_depth: the deepest nesting of arrays/objects in a JSON body or field → 422.
+        max_json_int_digits: the most digits of one integer in a JSON body or field → 422.
         max_variables: the largest problem accepted (variables) → 413 beyond.
         max_constraints: the most constraints accepted → 413 beyond.
         max_page_size: the largest ``limit`` on list routes → 422 beyond.
@@ -94,6 +98,9 @@ class ServiceConfig:
     max_attempts: int = 3
     poll_seconds: float = 0.05
     max_body_bytes: int = 16 * 1024 * 1024
+    max_admin_body_bytes: int = 64 * 1024
+    max_json_depth: int = 64
+    max_json_int_digits: int = 100
     max_variables: int = 200_000
     max_constraints: int = 200_000
     max_page_size: int = 500
@@ -138,6 +145,9 @@ _ENV_FIELDS: dict[str, str] = {
     "KAKEHASHI_MAX_ATTEMPTS": "max_attempts",
     "KAKEHASHI_POLL_SECONDS": "poll_seconds",
     "KAKEHASHI_MAX_BODY_BYTES": "max_body_bytes",
+    "KAKEHASHI_MAX_ADMIN_BODY_BYTES": "max_admin_body_bytes",
+    "KAKEHASHI_MAX_JSON_DEPTH": "max_json_depth",
+    "KAKEHASHI_MAX_JSON_INT_DIGITS": "max_json_int_digits",
     "KAKEHASHI_MAX_VARIABLES": "max_variables",
     "KAKEHASHI_MAX_CONSTRAINTS": "max_constraints",
     "KAKEHASHI_MAX_PAGE_SIZE": "max_page_size",

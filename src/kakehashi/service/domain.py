@@ -27,6 +27,7 @@ step, a continuous re-dispatch LP or penalty compile options between solves).
 from __future__ import annotations
 
 import json
+import math
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -131,6 +132,14 @@ def _pick_backend(app: str, backend: str | list[str], allowed: tuple[str, ...], 
     return backend
 
 
+def _max_nodes(max_variables: int) -> int:
+    """The most nodes whose n(n-1)/2 edge variables fit in ``max_variables``."""
+    n = max(2, math.isqrt(2 * max_variables) + 1)
+    while n > 2 and n * (n - 1) // 2 > max_variables:
+        n -= 1
+    return n
+
+
 def _routing(
     data: Mapping[str, Any] | str, fmt: str | None, name: str, raw_options: Mapping[str, Any], max_variables: int
 ) -> tuple[Problem, dict[str, Any], Any]:
@@ -143,7 +152,9 @@ def _routing(
             data,
             fmt,
             name,
-            lambda p: read_routing(p, capacity=opts.capacity, num_vehicles=opts.num_vehicles),
+            lambda p: read_routing(
+                p, capacity=opts.capacity, num_vehicles=opts.num_vehicles, max_nodes=_max_nodes(max_variables)
+            ),
         )
     else:
         merged = dict(data)

@@ -105,6 +105,27 @@ def _kind(exc: KakehashiError) -> str:
     return "KakehashiError"  # pragma: no cover
 
 
+def allowed_methods(request: Request) -> str:
+    """Every method any route of the app answers on this path (Starlette's own 405 names only
+    the first matching route's methods: ``POST`` for ``/v1/jobs``, omitting ``GET``)."""
+
+    def flat(routes: Any) -> Any:
+        for route in routes:
+            inner = getattr(route, "original_router", None)  # FastAPI's included routers
+            if inner is not None:
+                yield from flat(inner.routes)
+            else:
+                yield route
+
+    path = request.url.path
+    methods: set[str] = set()
+    for route in flat(request.app.router.routes):
+        regex = getattr(route, "path_regex", None)
+        if regex is not None and regex.match(path):
+            methods |= set(getattr(route, "methods", None) or ())
+    return ", ".join(sorted(methods))
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers that turn every error into a problem document."""
 
@@ -127,9 +148,12 @@ def install(app: FastAPI) -> None:
         return problem_response(exc.status, exc.slug, exc.detail, kind=exc.kind, **exc.extra)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
-        return problem_response(exc.status_code, slug, str(exc.detail), headers=dict(exc.headers or {}))
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = allowed_methods(request)
+        return problem_response(exc.status_code, slug, str(exc.detail), headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -119,6 +119,8 @@ def authenticate(db: Database, secret: str | None) -> Project:
     """The project a bearer token belongs to; :class:`AuthError` for missing/unknown/revoked."""
     if not secret:
         raise AuthError("missing bearer token: send 'Authorization: Bearer <token>'")
+    if _token_bytes(secret) is None:
+        raise AuthError("unknown or revoked token")
     with db.read() as s:
         row = s.execute(
             select(ApiToken, Project)
@@ -130,6 +132,18 @@ def authenticate(db: Database, secret: str | None) -> Project:
     return row[1]
 
 
+def _token_bytes(secret: str | None) -> bytes | None:
+    """A presented token as bytes, or None when it is empty, over 512 characters or not
+    printable ASCII (no token kakehashi issues is; such a header is simply a wrong token)."""
+    if not secret or len(secret) > 512 or not secret.isascii() or not secret.isprintable():
+        return None
+    return secret.encode("ascii")
+
+
 def is_admin(configured: str | None, secret: str | None) -> bool:
-    """True when ``secret`` equals the operator's admin token (constant-time compare)."""
-    return bool(configured) and bool(secret) and hmac.compare_digest(str(configured), str(secret))
+    """True when ``secret`` equals the operator's admin token (constant-time compare of bytes,
+    after an ASCII check: ``hmac.compare_digest`` refuses non-ASCII str with a TypeError)."""
+    presented = _token_bytes(secret)
+    if not configured or presented is None:
+        return False
+    return hmac.compare_digest(configured.encode("utf-8"), presented)

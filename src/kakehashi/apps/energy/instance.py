@@ -8,7 +8,6 @@ before solving, naming the file, the hour and the rule.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
@@ -101,10 +100,12 @@ def read_unit_commitment(path: str | Path) -> UnitCommitmentInstance:
     p = Path(path)
     if not p.exists():
         raise ModelError("file not found", source=p)
+    from kakehashi import safejson
+
     try:
-        data = json.loads(p.read_text())
-    except json.JSONDecodeError as exc:
-        raise ModelError(f"invalid JSON: {exc.msg}", source=p, line=exc.lineno) from None
+        data = safejson.loads(p.read_bytes())  # bounded depth and integer length, strict JSON
+    except safejson.JsonLimitError as exc:
+        raise ModelError(exc.reason, source=p, line=exc.line) from None
     if not isinstance(data, dict):
         raise ModelError("expected a JSON object", source=p)
     data["source"] = str(p)

@@ -121,6 +121,10 @@ def read_orlib(path: str | Path) -> PortfolioInstance:
         n = int(parts[0])
     except (StopIteration, ValueError, IndexError):
         raise ModelError("the first line must be the number of assets N", source=src, line=1) from None
+    records = sum(1 for ln in lines if ln.strip()) - 1
+    if n < 1 or n + n * (n + 1) // 2 > records:  # checked before the N x N matrix is allocated
+        raise ModelError(f"N = {n} assets need {n} 'mean std' and {n * (n + 1) // 2} correlation records; "
+                         f"the file has {records} records", source=src, line=line_no, field="N")
     mean = np.zeros(n)
     std = np.zeros(n)
     for a in range(n):

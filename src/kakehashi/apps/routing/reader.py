@@ -6,6 +6,11 @@ section with the wrong number of records...). The known optimum is taken from ``
 or ``<name>.sol`` beside the file when present, or from a COMMENT such as
 ``Optimal value: 784``.
 
+Declared sizes are budgets, checked before anything is allocated: ``DIMENSION`` at most
+``max_nodes`` (default :data:`MAX_NODES`; the service passes the node count its
+``max_variables`` allows), and an explicit matrix must have the numbers its format and
+``DIMENSION`` need (a 200-byte file that declares a million nodes is refused at once).
+
 CSV format (one row per node, header required): ``id,x,y,demand``; the first row is the depot
 (demand 0). Capacity and fleet size come from the caller (``kakehashi route --capacity``).
 """
@@ -21,19 +26,22 @@ from kakehashi.apps.routing.distances import SUPPORTED
 from kakehashi.apps.routing.instance import RoutingInstance
 from kakehashi.exceptions import ModelError
 
+#: The most nodes a routing file may declare by default (a dense distance matrix is n x n).
+MAX_NODES = 10_000
+
 _SECTIONS = ("NODE_COORD_SECTION", "DEMAND_SECTION", "DEPOT_SECTION", "EDGE_WEIGHT_SECTION",
              "DISPLAY_DATA_SECTION", "EOF")
 
 
 def read_routing(path: str | Path, *, capacity: int | None = None,
-                 num_vehicles: int | None = None) -> RoutingInstance:
+                 num_vehicles: int | None = None, max_nodes: int = MAX_NODES) -> RoutingInstance:
     """Read a ``.tsp``, ``.vrp`` or ``.csv`` routing instance (see the module docstring)."""
     p = Path(path)
     if not p.exists():
         raise ModelError("file not found", source=p)
     if p.suffix.lower() == ".csv":
         return read_csv(p, capacity=capacity, num_vehicles=num_vehicles)
-    inst = read_tsplib(p)
+    inst = read_tsplib(p, max_nodes=max_nodes)
     if capacity is not None or num_vehicles is not None:
         data = inst.model_dump()
         if capacity is not None:
@@ -44,8 +52,8 @@ def read_routing(path: str | Path, *, capacity: int | None = None,
     return inst
 
 
-def read_tsplib(path: str | Path) -> RoutingInstance:
-    """Parse a TSPLIB ``.tsp`` or CVRPLIB ``.vrp`` file."""
+def read_tsplib(path: str | Path, *, max_nodes: int = MAX_NODES) -> RoutingInstance:
+    """Parse a TSPLIB ``.tsp`` or CVRPLIB ``.vrp`` file of at most ``max_nodes`` nodes."""
     p = Path(path)
     src = str(p)
     lines = p.read_text(encoding="utf-8", errors="replace").splitlines()
@@ -75,6 +83,9 @@ def read_tsplib(path: str | Path) -> RoutingInstance:
                          field="DIMENSION") from None
     if n < 2:
         raise ModelError(f"DIMENSION must be at least 2, got {n}", source=src, line=dim_line, field="DIMENSION")
+    if n > max_nodes:
+        raise ModelError(f"DIMENSION {n} exceeds the limit of {max_nodes} nodes", source=src, line=dim_line,
+                         field="DIMENSION")
     ewt, ewt_line = header["EDGE_WEIGHT_TYPE"]
     ewt = ewt.upper()
     if ewt not in SUPPORTED:
@@ -133,7 +144,7 @@ def read_tsplib(path: str | Path) -> RoutingInstance:
     explicit = None
     if ewt == "EXPLICIT":
         fmt = header.get("EDGE_WEIGHT_FORMAT", ("FULL_MATRIX", 0))[0].upper()
-        explicit = _explicit_matrix(weights, n, fmt, src)
+        explicit = _explicit_matrix(weights, n, fmt, src, dim_line)
     kind: Literal["tsp", "cvrp"] = "cvrp" if type_text == "CVRP" else "tsp"
     if kind == "cvrp" and not demands:
         raise ModelError("a CVRP file needs a DEMAND_SECTION", source=src, field="DEMAND_SECTION")
@@ -157,7 +168,23 @@ def read_tsplib(path: str | Path) -> RoutingInstance:
     )
 
 
-def _explicit_matrix(values: list[float], n: int, fmt: str, src: str) -> list[list[int]]:
+#: numbers an EDGE_WEIGHT_SECTION of each format holds for n nodes
+_EXPLICIT_COUNT = {
+    "FULL_MATRIX": lambda n: n * n,
+    "UPPER_ROW": lambda n: n * (n - 1) // 2,
+    "LOWER_ROW": lambda n: n * (n - 1) // 2,
+    "UPPER_DIAG_ROW": lambda n: n * (n + 1) // 2,
+    "LOWER_DIAG_ROW": lambda n: n * (n + 1) // 2,
+}
+
+
+def _explicit_matrix(values: list[float], n: int, fmt: str, src: str, dim_line: int | None = None) -> list[list[int]]:
+    if fmt not in _EXPLICIT_COUNT:
+        raise ModelError(f"unsupported EDGE_WEIGHT_FORMAT {fmt!r}", source=src, field="EDGE_WEIGHT_FORMAT")
+    needed = _EXPLICIT_COUNT[fmt](n)
+    if len(values) < needed:  # checked before the n x n matrix is allocated
+        raise ModelError(f"EDGE_WEIGHT_SECTION has {len(values)} values; {fmt} with DIMENSION {n} needs {needed}",
+                         source=src, line=dim_line, field="EDGE_WEIGHT_SECTION")
     full = [[0] * n for _ in range(n)]
     it = iter(round(v) for v in values)
     try:

@@ -97,6 +97,15 @@ class _DwaveBackend:
         if time_limit is not None and time_limit <= 0:
             raise BackendRejected(f"{self.name}: time_limit must be positive, got {time_limit}")
         bqm = binary_bqm(self.name, compiled)
+        if bqm.num_variables == 0:  # a valid model: its one (empty) assignment, energy = offset
+            return BackendOutput(
+                samples=np.zeros((1, 0)),
+                termination=Termination.COMPLETED,
+                solve_seconds=0.0,
+                energies=np.array([float(bqm.offset)]),
+                num_occurrences=np.ones(1, dtype=np.int64),
+                info={"num_reads": 0, "distinct_samples_returned": 1},
+            )
         start = time.perf_counter()
         deadline = None if time_limit is None else start + TIME_SHARE * float(time_limit)
         try:

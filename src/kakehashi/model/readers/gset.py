@@ -21,6 +21,9 @@ import numpy as np
 from kakehashi.exceptions import ModelError
 from kakehashi.model.problem import Problem
 
+#: The most vertices a rudy/Gset header may declare (G-set's largest graph has 20,000).
+MAX_VERTICES = 1_000_000
+
 
 def parse_edges(text: str, source: str | None = None) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
     """Parse rudy text into ``(n, i, j, w)`` with 0-based vertex arrays; raises :class:`ModelError`."""
@@ -36,6 +39,14 @@ def parse_edges(text: str, source: str | None = None) -> tuple[int, np.ndarray, 
             "expected a header 'N M' (vertex and edge counts)", source=source, line=header_line or 1
         )
     n, m = int(header[0]), int(header[1])
+    # declared sizes are budgets: checked against the limit and the lines present before allocating
+    if n > MAX_VERTICES:
+        raise ModelError(f"{n} vertices exceed the limit of {MAX_VERTICES}", source=source, line=header_line)
+    present = sum(1 for raw in lines[header_line:] if raw.strip())
+    if m > present:
+        raise ModelError(
+            f"the header announces {m} edges but the file has {present}", source=source, line=header_line
+        )
     ii = np.empty(m, dtype=np.int64)
     jj = np.empty(m, dtype=np.int64)
     ww = np.empty(m, dtype=float)

@@ -20,7 +20,6 @@ term (x² = x); in an Ising model it is the constant 1 (s² = 1) and is added to
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Hashable, Mapping
 from pathlib import Path
@@ -121,12 +120,12 @@ def problem_from_qubo_dict(data: Any, *, source: str | None = None, name: str | 
 
 
 def _load(text: str, source: str | None) -> Any:
+    from kakehashi import safejson
+
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ModelError(
-            f"invalid JSON: {exc.msg} (column {exc.colno})", source=source, line=exc.lineno
-        ) from exc
+        return safejson.loads(text)  # bounded depth and integer length, strict JSON
+    except safejson.JsonLimitError as exc:
+        raise ModelError(exc.reason, source=source, line=exc.line) from exc
 
 
 def reads(text: str, *, source: str | Path | None = None, format: str | None = None) -> Problem:

@@ -13,7 +13,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import kakehashi
 from kakehashi.service import problems
-from kakehashi.service.api import admin_routes, jobs_routes, ops_routes, pool_routes
+from kakehashi.service.api import admin_routes, jobs_routes, ops_routes, pool_routes, problem_schema
+from kakehashi.service.api.body import BoundedBody
 from kakehashi.service.api.deps import State
 from kakehashi.service.config import ServiceConfig, load_config
 from kakehashi.service.pool_state import PoolSource
@@ -66,11 +67,9 @@ def _error_codes(path: str, method: str) -> set[int]:
     if "{" in path:
         codes.add(404)
     if method in ("post", "put", "patch"):
-        codes.add(400)  # a body that is not even JSON
+        codes |= {400, 413}  # a malformed Content-Length; a body over the route's limit (BoundedBody)
     if path == "/v1/jobs" and method == "post":
-        codes |= {402, 413, 415, 429}
-    if path == "/v1/estimate":
-        codes.add(413)
+        codes |= {402, 415, 429}
     if path.endswith(("/cancel", "/result", "/answer")) or path.startswith("/v1/admin/projects"):
         codes.add(409)
     if path == "/readyz":
@@ -84,6 +83,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     components["Problem"] = problems.problem_schema()
+    problem_schema.install(schema)
     components.pop("HTTPValidationError", None)
     components.pop("ValidationError", None)
     ref = {"$ref": "#/components/schemas/Problem"}
@@ -121,6 +121,7 @@ def create_app(
     app.include_router(pool_routes.build_router())
     app.include_router(admin_routes.build_router())
     app.include_router(ops_routes.build_router())
+    app.add_middleware(BoundedBody, config=config)
     app.add_middleware(AccessLog)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

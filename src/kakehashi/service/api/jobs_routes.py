@@ -11,14 +11,17 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import WithJsonSchema
 
 from kakehashi.exceptions import ModelError
 from kakehashi.service import jobs, metering, pool_state, quotas, scheduling
-from kakehashi.service.api import submission
+from kakehashi.service.api import numbers, submission
+from kakehashi.service.api.body import PARSED_JSON
 from kakehashi.service.api.deps import ProjectDep, State, StateDep
 from kakehashi.service.api.schemas import (
     DomainAnswer,
     DomainSubmitRequest,
+    IsoDateTime,
     JobOut,
     JobPage,
     SubmitRequest,
@@ -75,6 +78,16 @@ _SUBMIT_BODY: dict[str, Any] = {
 }
 
 
+#: Event ids are int64: ASCII digits up to 9,199,999,999,999,999,999 (a regex the schema can state).
+LAST_EVENT_ID_PATTERN = r"^(?:[0-9]{1,18}|[1-8][0-9]{18}|9[01][0-9]{17})$"
+
+
+class EventStreamResponse(StreamingResponse):
+    """A ``text/event-stream`` response (so the OpenAPI document says so, not JSON)."""
+
+    media_type = "text/event-stream"
+
+
 def _encode_cursor(seq: int) -> str:
     return base64.urlsafe_b64encode(f"s{seq}".encode()).decode().rstrip("=")
 
@@ -84,22 +97,14 @@ def _decode_cursor(cursor: str) -> int:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         if not raw.startswith("s"):
             raise ValueError(raw)
-        return int(raw[1:])
-    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        return numbers.int64(raw[1:], "cursor")
+    except (ValueError, binascii.Error, UnicodeDecodeError, ModelError) as exc:
         raise ModelError("invalid cursor; pass next_cursor from the previous page", field="cursor") from exc
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
-    """The request body, or 413 as soon as it passes ``limit`` bytes."""
-    length = request.headers.get("content-length")
-    if length is not None and length.isdigit() and int(length) > limit:
-        raise HttpProblem(
-            413,
-            "body-too-large",
-            f"request body of {length} bytes exceeds the limit of {limit}",
-            kind="ModelError",
-            limit=limit,
-        )
+    """The request body, or 413 past ``limit`` bytes (:class:`~kakehashi.service.api.body.BoundedBody`
+    already refused larger bodies, with or without a Content-Length; this is the route's own guard)."""
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
@@ -114,6 +119,14 @@ async def _read_body(request: Request, limit: int) -> bytes:
             )
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def _utf8(data: bytes, field: str) -> str:
+    """An uploaded file as text: UTF-8 or 422 naming the first bad byte (never silently replaced)."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ModelError(f"invalid UTF-8 at byte {exc.start}; upload files as UTF-8 text", field=field) from exc
 
 
 def _poll_interval(status: str, started_at: float | None, time_limit: float) -> float:
@@ -223,14 +236,15 @@ def build_router(config: ServiceConfig) -> APIRouter:
         submission.check_media_type(mtype)
         body = await _read_body(request, config.max_body_bytes)
         if mtype == "application/json":
-            spec = await run_in_threadpool(submission.from_json, config, body)
+            parsed = request.scope.get(PARSED_JSON, submission._UNPARSED)
+            spec = await run_in_threadpool(submission.from_json, config, body, parsed)
         elif mtype == "multipart/form-data":
             request._body = body  # let Starlette parse the bytes already read
             async with request.form(max_files=1, max_fields=20) as form:
                 upload = form.get("file")
                 if upload is None or isinstance(upload, str):
                     raise ModelError("multipart body lacks a 'file' part", field="file")
-                text = (await upload.read()).decode("utf-8", errors="replace")
+                text = _utf8(await upload.read(), "file")
                 fields = {k: v for k, v in form.items() if isinstance(v, str)}
             name = fields.get("name") or (upload.filename or "upload").split(".")[0]
             if fields.get("app"):
@@ -252,7 +266,7 @@ def build_router(config: ServiceConfig) -> APIRouter:
                 }.get(mtype)
             )
             options = {"backend": backend, "time_limit": time_limit, "seed": seed, "priority": priority}
-            text = body.decode("utf-8", errors="replace")
+            text = _utf8(body, "body")
             spec = await run_in_threadpool(submission.from_text, config, text, fmt, options, None)
         job, created = await run_in_threadpool(
             lambda: admit_and_submit(state, project, spec, idempotency_key)
@@ -269,8 +283,8 @@ def build_router(config: ServiceConfig) -> APIRouter:
         project: ProjectDep,
         status: Annotated[list[JobStatus] | None, Query(description="Filter by state (repeatable).")] = None,
         backend: Annotated[str | None, Query(max_length=500)] = None,
-        created_after: Annotated[datetime | None, Query(description="ISO 8601, inclusive.")] = None,
-        created_before: Annotated[datetime | None, Query(description="ISO 8601, exclusive.")] = None,
+        created_after: Annotated[IsoDateTime | None, Query(description="ISO 8601, inclusive.")] = None,
+        created_before: Annotated[IsoDateTime | None, Query(description="ISO 8601, exclusive.")] = None,
         cursor: Annotated[
             str | None,
             Query(max_length=100, pattern=r"^[A-Za-z0-9_-]+$", description="next_cursor of the last page."),
@@ -382,6 +396,7 @@ def build_router(config: ServiceConfig) -> APIRouter:
     @router.get(
         "/jobs/{job_id}/events",
         summary="Follow a job (server-sent events)",
+        response_class=EventStreamResponse,
         responses={
             200: {
                 "description": "text/event-stream of the job's events until it finishes.",
@@ -393,14 +408,24 @@ def build_router(config: ServiceConfig) -> APIRouter:
         job_id: str,
         state: StateDep,
         project: ProjectDep,
-        last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=20)] = None,
+        last_event_id: Annotated[
+            str | None,
+            # documented as a plain string (not nullable): absent means "from the start"
+            WithJsonSchema({"type": "string", "pattern": LAST_EVENT_ID_PATTERN, "maxLength": 19}),
+            Header(
+                alias="Last-Event-ID",
+                max_length=19,
+                pattern=LAST_EVENT_ID_PATTERN,
+                description="The id of the last event received (ASCII digits, below 9.2e18).",
+            ),
+        ] = None,
         timeout: Annotated[
             float, Query(ge=0, le=3600, description="Close the stream after this many s.")
         ] = 600,
-    ) -> StreamingResponse:
+    ) -> EventStreamResponse:
         """Server-sent events: ``queued``, ``running``, ``progress``, ``succeeded``... each with
         JSON data. The stream ends after the terminal event (or ``timeout`` seconds)."""
-        after = int(last_event_id) if last_event_id and last_event_id.isdigit() else 0
+        after = numbers.int64(last_event_id, "Last-Event-ID") if last_event_id else 0
         job, first = await run_in_threadpool(jobs.events_after, state.db, project.id, job_id, after)
 
         async def stream() -> AsyncIterator[bytes]:
@@ -424,7 +449,7 @@ def build_router(config: ServiceConfig) -> APIRouter:
                 )
                 status = current.status
 
-        return StreamingResponse(
+        return EventStreamResponse(
             stream(),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
@@ -434,8 +459,8 @@ def build_router(config: ServiceConfig) -> APIRouter:
     async def usage(
         state: StateDep,
         project: ProjectDep,
-        start: Annotated[datetime | None, Query(description="ISO 8601, inclusive.")] = None,
-        end: Annotated[datetime | None, Query(description="ISO 8601, exclusive.")] = None,
+        start: Annotated[IsoDateTime | None, Query(description="ISO 8601, inclusive.")] = None,
+        end: Annotated[IsoDateTime | None, Query(description="ISO 8601, exclusive.")] = None,
         period: Annotated[Literal["day", "month", "all"], Query()] = "day",
     ) -> UsageOut:
         """Machine-seconds and cost (yen) from the ledger, by period and backend: list price,

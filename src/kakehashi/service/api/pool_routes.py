@@ -6,10 +6,9 @@ import json
 import time
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 
-from kakehashi.exceptions import ModelError
 from kakehashi.model.problem import Problem
 from kakehashi.service import pool_state, scheduling
 from kakehashi.service.api import submission
@@ -34,17 +33,13 @@ def build_router() -> APIRouter:
         return await run_in_threadpool(view)
 
     @router.post("/estimate", response_model=EstimateOut, summary="Estimate wait, run time and cost")
-    async def estimate(
-        body: EstimateRequest, request: Request, state: StateDep, project: ProjectDep
-    ) -> dict[str, Any]:
+    async def estimate(body: EstimateRequest, state: StateDep, project: ProjectDep) -> dict[str, Any]:
         """Expected queue wait and run time (seconds) and cost (yen, after your discount) of the
         problem on each backend of the pool, from the live queue and pool state (an upper bound:
         running and queued jobs are taken to use their full time limits). Ineligible backends
         come last with the reason."""
-        length = request.headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > state.config.max_body_bytes:
-            raise ModelError("request body too large", field="problem")
 
+        # the body's size and JSON limits are enforced by BoundedBody (413/422) before this runs
         def run() -> dict[str, Any]:
             from kakehashi.pool.estimate import estimate as run_estimate
 

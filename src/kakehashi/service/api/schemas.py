@@ -3,15 +3,39 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
+from kakehashi.service.api.problem_schema import problem_document_schema
 from kakehashi.service.jobs import JobStatus
 from kakehashi.service.store.models import Job
 
 MAX_SEED = 2**63 - 1
+_ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+
+
+def _iso_datetime(value: Any) -> Any:
+    """Only what the schema promises (RFC 3339 date-time text): pydantic alone also takes
+    ``0.5`` or ``1700000000`` as UNIX times."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _ISO_DATETIME.match(value):
+        raise ValueError("expected an ISO 8601 date-time such as 2026-12-03T12:00:00Z")
+    return value
+
+
+#: A ``kakehashi.problem`` document; the OpenAPI schema is
+#: :func:`kakehashi.service.api.problem_schema.problem_document_schema`.
+ProblemDocument = Annotated[
+    dict[str, Any],
+    WithJsonSchema(problem_document_schema()),
+]
+
+#: A date-time given as ISO 8601 text (``format: date-time``), never a number.
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_datetime)]
 
 
 class JobOptions(BaseModel):
@@ -22,20 +46,21 @@ class JobOptions(BaseModel):
     backend: str | list[str] = Field(
         "auto", description="'auto', a backend name, or a list of names to race.", min_length=1
     )
-    time_limit: float = Field(10.0, gt=0, allow_inf_nan=False, description="Seconds per backend.")
-    seed: int | None = Field(None, ge=0, le=MAX_SEED, description="Random seed (None: nondeterministic).")
-    priority: int = Field(0, ge=-1000, le=1000, description="Higher runs first.")
+    time_limit: float = Field(10.0, gt=0, allow_inf_nan=False, strict=True, description="Seconds per backend.")
+    seed: int | None = Field(None, ge=0, le=MAX_SEED, strict=True, description="Random seed (None: nondeterministic).")
+    priority: int = Field(0, ge=-1000, le=1000, strict=True, description="Higher runs first.")
     params: dict[str, Any] = Field(default_factory=dict, description="Backend parameters.")
     alternatives: list[str] = Field(
         default_factory=list,
         max_length=20,
         description="Backends allowed in place of the asked ones when their machines are down, in order.",
     )
-    deadline: datetime | None = Field(
+    deadline: IsoDateTime | None = Field(
         None, description="ISO 8601 time the job must finish by; 422 when it cannot, even started now."
     )
     cost_cap_yen: float | None = Field(
         None,
+        strict=True,
         ge=0,
         le=1e12,
         allow_inf_nan=False,
@@ -46,7 +71,7 @@ class JobOptions(BaseModel):
 class SubmitRequest(JobOptions):
     """A job as JSON: a ``kakehashi.problem`` document (``Problem.to_dict()``) plus options."""
 
-    problem: dict[str, Any] = Field(description="A kakehashi.problem document (Problem.to_dict()).")
+    problem: ProblemDocument = Field(description="A kakehashi.problem document (Problem.to_dict()).")
 
 
 class DomainSubmitRequest(JobOptions):
@@ -243,7 +268,7 @@ class QuotaSet(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     limit: float | None = Field(
-        ..., ge=0, le=1e12, allow_inf_nan=False, description="Yen or machine-seconds."
+        ..., strict=True, ge=0, le=1e12, allow_inf_nan=False, description="Yen or machine-seconds."
     )
     unit: Literal["yen", "machine-seconds"] = "yen"
     period: Literal["day", "week", "month", "all"] = "month"
@@ -256,8 +281,8 @@ class TermsSet(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     tier: Literal["research", "academic", "contributor", "commercial"] | None = None
-    discount: float | None = Field(None, ge=0, lt=1, allow_inf_nan=False, description="Overrides the tier's.")
-    shares: float | None = Field(None, gt=0, le=1e6, allow_inf_nan=False, description="Fair-share weight.")
+    discount: float | None = Field(None, strict=True, ge=0, lt=1, allow_inf_nan=False, description="Overrides the tier's.")
+    shares: float | None = Field(None, strict=True, gt=0, le=1e6, allow_inf_nan=False, description="Fair-share weight.")
     reason: str = Field("", max_length=500)
 
 
@@ -273,7 +298,7 @@ class PriceSet(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     price_yen_per_second: float | None = Field(
-        ..., ge=0, le=1e9, allow_inf_nan=False, description="null removes the override."
+        ..., strict=True, ge=0, le=1e9, allow_inf_nan=False, description="null removes the override."
     )
     reason: str = Field("", max_length=500)
 
@@ -300,8 +325,8 @@ class EstimateRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    problem: dict[str, Any] = Field(description="A kakehashi.problem document (Problem.to_dict()).")
-    time_limit: float = Field(10.0, gt=0, le=86400.0, allow_inf_nan=False, description="Seconds per backend.")
+    problem: ProblemDocument = Field(description="A kakehashi.problem document (Problem.to_dict()).")
+    time_limit: float = Field(10.0, gt=0, le=86400.0, allow_inf_nan=False, strict=True, description="Seconds per backend.")
 
 
 class BackendEstimateOut(BaseModel):

@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Mapping
 from datetime import UTC
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
+from kakehashi import safejson
 from kakehashi.exceptions import KakehashiError, ModelError
 from kakehashi.model.problem import Problem
 from kakehashi.service.api.schemas import DomainSubmitRequest, JobOptions, SubmitRequest
@@ -36,6 +38,8 @@ from kakehashi.service.problems import HttpProblem
 log = logging.getLogger("kakehashi.api")
 
 _M = TypeVar("_M", bound=JobOptions)
+_ASCII_INT = re.compile(r"[-+]?[0-9]{1,19}")
+_ASCII_NUMBER = re.compile(r"[-+]?(?:[0-9]{1,20}(?:\.[0-9]{0,20})?|\.[0-9]{1,20})(?:[eE][-+]?[0-9]{1,3})?")
 
 TEXT_TYPES = {"text/plain", "application/x-lp", "application/x-mps", "text/x-lp", "text/x-mps"}
 PICKLE_TYPES = {
@@ -119,6 +123,76 @@ def _check_backend(config: ServiceConfig, backend: str | list[str], time_limit: 
     return ",".join(names)
 
 
+def _check_params(names: list[str], alternatives: tuple[str, ...], params: Mapping[str, Any]) -> None:
+    """Refuse at the door what a backend would refuse at run time: parameters are checked
+    against each backend's ``capabilities()`` (flat for one backend, which its allowed
+    alternatives must accept too; ``{backend: {param: value}}`` for a race or ``auto``).
+    A backend that cannot load in the API process is left to the worker to check."""
+    from kakehashi.backends.base import check_params
+    from kakehashi.backends.registry import backend_names, get_backend
+    from kakehashi.exceptions import BackendError
+
+    def check(name: str, values: Mapping[str, Any], where: str) -> None:
+        try:
+            caps = get_backend(name).capabilities()
+        except BackendError:
+            return
+        try:
+            check_params(name, caps, values)
+        except BackendError as exc:
+            bad = next((k for k in values if k != "vendor" and k not in caps.params), None)
+            raise ModelError(str(exc), field=f"{where}.{bad}" if bad else where) from exc
+
+    if not params:
+        return
+    if len(names) == 1 and names[0] != "auto":
+        for name in dict.fromkeys((names[0], *alternatives)):
+            check(name, params, "params")
+        return
+    allowed = [n for n in dict.fromkeys((*names, *alternatives)) if n != "auto"]
+    known = set(backend_names())
+    for key, values in params.items():
+        if names != ["auto"] and key not in allowed:
+            raise ModelError(
+                f"for a race or 'auto', params maps backend names to their parameters; {key!r} is "
+                f"not one of this job's backends ({', '.join(allowed)})",
+                field=f"params.{key}",
+            )
+        if not isinstance(values, Mapping):
+            raise ModelError(
+                f"expected an object of {key}'s parameters, got {type(values).__name__}", field=f"params.{key}"
+            )
+        if key not in known:
+            raise ModelError(f"unknown backend {key!r} in params", field=f"params.{key}")
+        check(key, values, f"params.{key}")
+
+
+#: Problems up to this many variables are compiled at submission for a single named backend, so a
+#: problem that fits none of its targets is a 422 at the door rather than a FAILED job later.
+DOOR_COMPILE_MAX_VARIABLES = 5_000
+
+
+def _check_compiles(problem: Problem, names: list[str]) -> None:
+    """422 when a single named backend cannot take ``problem`` (small problems only: compiling
+    is cheap there; larger ones are checked by the worker)."""
+    if len(names) != 1 or names[0] == "auto" or problem.num_variables > DOOR_COMPILE_MAX_VARIABLES:
+        return
+    from kakehashi.backends.registry import get_backend
+    from kakehashi.exceptions import BackendError, CompileError
+    from kakehashi.solver import _compile
+
+    try:
+        backend = get_backend(names[0])
+    except BackendError:
+        return  # not loadable in the API process; the worker decides
+    try:
+        _compile(problem, backend, {})
+    except CompileError as exc:
+        raise ModelError(str(exc), field="backend") from exc
+    except (ValueError, TypeError, MemoryError, RecursionError) as exc:
+        log.info("door compile of %s for %s failed: %r", problem.name, names[0], exc)
+
+
 def _problem(parse: Any, what: str) -> Problem:
     """Run a parser; every failure on user input is a 422, never a 500."""
     try:
@@ -143,6 +217,8 @@ def _spec(config: ServiceConfig, problem: Problem, req: JobOptions) -> JobSpec:
         alternatives = tuple(
             dict.fromkeys(_check_backend(config, list(req.alternatives), req.time_limit).split(","))
         )
+    _check_params(backend.split(","), alternatives, req.params)
+    _check_compiles(problem, backend.split(","))
     deadline = None
     if req.deadline is not None:
         d = req.deadline if req.deadline.tzinfo else req.deadline.replace(tzinfo=UTC)
@@ -153,7 +229,7 @@ def _spec(config: ServiceConfig, problem: Problem, req: JobOptions) -> JobSpec:
     try:
         canonical = json.dumps(problem.to_dict(), sort_keys=True, allow_nan=False)
         params_json = json.dumps(req.params, allow_nan=False)
-    except (ValueError, TypeError, KakehashiError) as exc:
+    except (ValueError, TypeError, RecursionError, KakehashiError) as exc:
         raise ModelError(f"the problem or params cannot be stored as JSON: {exc}") from exc
     return JobSpec(
         problem_json=canonical,
@@ -184,12 +260,20 @@ def _validate(cls: type[_M], data: Mapping[str, Any]) -> _M:
         raise ModelError(str(first.get("msg", "invalid request")), field=where or None) from exc
 
 
-def from_json(config: ServiceConfig, body: bytes) -> JobSpec:
-    """A JSON submission (``SubmitRequest``)."""
-    try:
-        data = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ModelError(f"invalid JSON: {exc}") from exc
+def loads(config: ServiceConfig, text: bytes | str, field: str | None = None) -> Any:
+    """Untrusted JSON within the service's depth and integer-length limits (422 otherwise)."""
+    return safejson.loads(
+        text, max_depth=config.max_json_depth, max_int_digits=config.max_json_int_digits, field=field
+    )
+
+
+_UNPARSED = object()
+
+
+def from_json(config: ServiceConfig, body: bytes, parsed: Any = _UNPARSED) -> JobSpec:
+    """A JSON submission (``SubmitRequest``); ``parsed`` is the body already parsed by
+    :class:`~kakehashi.service.api.body.BoundedBody` (parsed again here when absent)."""
+    data = loads(config, body) if parsed is _UNPARSED else parsed
     if not isinstance(data, dict):
         raise ModelError("expected a JSON object with a 'problem' field (or 'app' and 'input')")
     if "app" in data:
@@ -214,7 +298,7 @@ def from_text(
 
     fmt = (fmt or "").lower() or None
     problem = _problem(lambda: reads(text, format=fmt, source="upload", name=name), "uploaded file")
-    raw: dict[str, Any] = {"problem": {}, **_job_fields(options)}
+    raw: dict[str, Any] = {"problem": {}, **_job_fields(config, options)}
     return _spec(config, problem, _request(raw))
 
 
@@ -244,15 +328,12 @@ def from_domain_upload(config: ServiceConfig, text: str, fields: Mapping[str, An
     elif "." in str(fields.get("filename") or ""):
         raw["format"] = str(fields["filename"]).rsplit(".", 1)[-1].lower()
     if fields.get("options"):
-        try:
-            raw["options"] = json.loads(str(fields["options"]))
-        except json.JSONDecodeError as exc:
-            raise ModelError(f"options must be a JSON object: {exc}", field="options") from exc
-    raw.update(_job_fields(fields))
+        raw["options"] = loads(config, str(fields["options"]), field="options")
+    raw.update(_job_fields(config, fields))
     return from_domain(config, _validate(DomainSubmitRequest, raw))
 
 
-def _job_fields(options: Mapping[str, Any]) -> dict[str, Any]:
+def _job_fields(config: ServiceConfig, options: Mapping[str, Any]) -> dict[str, Any]:
     """backend, time_limit, seed, priority and params from form or query fields (strings)."""
     raw: dict[str, Any] = {}
     for key in ("backend", "time_limit", "seed", "priority"):
@@ -262,20 +343,15 @@ def _job_fields(options: Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(raw.get("backend"), str) and "," in raw["backend"]:
         raw["backend"] = raw["backend"].split(",")
     if options.get("params"):
-        try:
-            raw["params"] = json.loads(str(options["params"]))
-        except json.JSONDecodeError as exc:
-            raise ModelError(f"params must be a JSON object: {exc}", field="params") from exc
-    for key in ("time_limit",):
-        if key in raw:
-            try:
-                raw[key] = float(raw[key])
-            except ValueError as exc:
-                raise ModelError(f"expected a number, got {raw[key]!r}", field=key) from exc
-    for key in ("seed", "priority"):
-        if key in raw:
-            try:
-                raw[key] = int(raw[key])
-            except ValueError as exc:
-                raise ModelError(f"expected an integer, got {raw[key]!r}", field=key) from exc
+        raw["params"] = loads(config, str(options["params"]), field="params")
+    for key, pattern, convert, what in (
+        ("time_limit", _ASCII_NUMBER, float, "a number"),
+        ("seed", _ASCII_INT, int, "an integer"),
+        ("priority", _ASCII_INT, int, "an integer"),
+    ):
+        if key in raw and isinstance(raw[key], str):
+            # int()/float() also take Unicode digits ('١٢') and 4,000-digit strings: ASCII only
+            if not pattern.fullmatch(raw[key].strip()):
+                raise ModelError(f"expected {what} in ASCII digits, got {raw[key][:40]!r}", field=key)
+            raw[key] = convert(raw[key])
     return raw
