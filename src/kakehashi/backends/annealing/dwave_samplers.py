@@ -174,6 +174,7 @@ class _DwaveBackend:
         seed: int | None,
         reporter: _Reporter,
         first: int = FIRST_BATCH,
+        interruptible: bool = True,
     ) -> tuple[Any, int, bool]:
         """Run batches of reads until ``num_reads`` are done or the deadline passes (one read at least).
 
@@ -189,16 +190,30 @@ class _DwaveBackend:
         total = num_reads if (num_reads is not None or deadline is not None) else DEFAULT_READS
         seeds = np.random.SeedSequence(seed)
 
+        # dwave-samplers calls the interrupt after every read: the gaps between calls are read
+        # times, and a run stops when the next read would end past the deadline.
+        clock = {"last": time.perf_counter(), "longest": 0.0}
+
         def interrupt() -> bool:
-            return deadline is not None and time.perf_counter() >= deadline
+            if deadline is None:
+                return False
+            now = time.perf_counter()
+            clock["longest"] = max(clock["longest"], now - clock["last"])
+            clock["last"] = now
+            return now + clock["longest"] >= deadline
 
         kept: Any = None
         done = 0
         for reads in batch_sizes(total, first):
-            if kept is not None and interrupt():
+            # An interruptible batch stops after any read; another one runs whole.
+            need = clock["longest"] * (1 if interruptible else reads)
+            if kept is not None and deadline is not None and time.perf_counter() + need >= deadline:
                 break
             batch_seed = int(seeds.spawn(1)[0].generate_state(1)[0]) >> 1  # SA wants seeds below 2^31
+            began = clock["last"] = time.perf_counter()
             ss = run(reads, batch_seed, interrupt if deadline is not None else None)
+            if not interruptible:
+                clock["longest"] = max(clock["longest"], (time.perf_counter() - began) / max(1, len(ss)))
             done += len(ss)
             reporter.offer(ss)
             merged = ss if kept is None else dimod.concatenate((kept, ss))
@@ -285,7 +300,7 @@ class SteepestDescentBackend(_DwaveBackend):
 
         # No interrupt inside a read: small batches first, so the clock is checked often.
         return self._batched(run, int(opts["num_reads"]), deadline, seed, reporter,
-                             first=1 if deadline is not None else FIRST_BATCH)
+                             first=1 if deadline is not None else FIRST_BATCH, interruptible=False)
 
 
 class TabuBackend(_DwaveBackend):
