@@ -73,7 +73,7 @@ def data_dir() -> Path:
 def instances(quick: bool) -> list[Instance]:
     from kakehashi.apps.graphs.generate import graph_problem, random_sparse, toroidal_grid
     from kakehashi.apps.routing import read_routing
-    from kakehashi.apps.routing.app import to_problem
+    from kakehashi.apps.routing import to_problem
     from kakehashi.datasets import gset
 
     out = [
@@ -95,7 +95,7 @@ def instances(quick: bool) -> list[Instance]:
 def warm_problems() -> dict[str, Any]:
     from kakehashi.apps.graphs.generate import graph_problem, toroidal_grid
     from kakehashi.apps.routing import read_routing
-    from kakehashi.apps.routing.app import to_problem
+    from kakehashi.apps.routing import to_problem
 
     return {
         "maxcut": graph_problem(toroidal_grid(6, 6, seed=0), "warm"),
@@ -213,16 +213,16 @@ def write_markdown(path: Path, rows: list[dict[str, Any]], limits: tuple[float, 
         last = ""
         for t in limits:
             found = [x for x in rows if x["instance"] == inst and x["backend"] == backend and x["time_limit"] == t]
-            r = found[0] if found else None
-            if r is None:
+            cell = found[0] if found else None
+            if cell is None:
                 cells.append("not run")
-            elif r["within"] == "n/a":
+            elif cell["within"] == "n/a":
                 cells.append("—")
-                refusals[(inst, backend)] = r.get("note", "")
+                refusals[(inst, backend)] = cell.get("note", "")
             else:
-                mark = "✓" if r["within"] == "yes" else "✗"
-                cells.append(f"{r['wall_s']:.2f} {mark}")
-                last = r["status"]
+                mark = "✓" if cell["within"] == "yes" else "✗"
+                cells.append(f"{cell['wall_s']:.2f} {mark}")
+                last = cell["status"]
         lines.append(f"| {inst} | {backend} | " + " | ".join(cells) + f" | {last} |")
     lines += ["", "Left out everywhere: " + "; ".join(f"`{k}` ({v})" for k, v in LEFT_OUT.items()) + "."]
     if refusals:
