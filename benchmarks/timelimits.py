@@ -72,8 +72,7 @@ def data_dir() -> Path:
 
 def instances(quick: bool) -> list[Instance]:
     from kakehashi.apps.graphs.generate import graph_problem, random_sparse, toroidal_grid
-    from kakehashi.apps.routing import read_routing
-    from kakehashi.apps.routing import to_problem
+    from kakehashi.apps.routing import read_routing, to_problem
     from kakehashi.datasets import gset
 
     out = [
@@ -94,8 +93,7 @@ def instances(quick: bool) -> list[Instance]:
 
 def warm_problems() -> dict[str, Any]:
     from kakehashi.apps.graphs.generate import graph_problem, toroidal_grid
-    from kakehashi.apps.routing import read_routing
-    from kakehashi.apps.routing import to_problem
+    from kakehashi.apps.routing import read_routing, to_problem
 
     return {
         "maxcut": graph_problem(toroidal_grid(6, 6, seed=0), "warm"),
@@ -133,7 +131,16 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="T = 0.5 and 1 only, no pr1002")
     ap.add_argument("--out", default=str(RESULTS / "timelimits"), help="output path without suffix")
+    ap.add_argument("--instances", default="", help="comma-separated instance names to run (default: all)")
+    ap.add_argument("--from-csv", default="", help="only rewrite the markdown table from this CSV")
     args = ap.parse_args()
+    if args.from_csv:
+        old = read_csv(Path(args.from_csv))
+        limits_seen = tuple(sorted({float(r["time_limit"]) for r in old}))
+        load = tuple(float(r["load1"]) for r in old)
+        write_markdown(Path(args.out).with_suffix(".md"), old, limits_seen, (load[0],) * 3, (load[-1],) * 3,
+                       0.0, f"(table from {Path(args.from_csv).name}; loads are per-cell 1-min values)")
+        return
     limits = LIMITS[:2] if args.quick else LIMITS
     started = time.time()
     load_start = os.getloadavg()
@@ -144,7 +151,10 @@ def main() -> None:
     with open(out.with_suffix(".csv"), "w", newline="") as fh:
         writer = csv.DictWriter(fh, FIELDS)
         writer.writeheader()
+        wanted = {x for x in args.instances.split(",") if x}
         for inst in instances(args.quick):
+            if wanted and inst.name not in wanted:
+                continue
             is_tsp = inst.name.startswith("pr")
             backends = MAXCUT_BACKENDS if inst.kind == "maxcut" else PR1002_BACKENDS if is_tsp else ROUTING_BACKENDS
             for backend in backends:
@@ -164,6 +174,19 @@ def main() -> None:
                         break  # an unavailable backend is unavailable at every T
     write_markdown(out.with_suffix(".md"), rows, limits, load_start, os.getloadavg(), time.time() - started,
                    " ".join(sys.argv[1:]))
+
+
+def read_csv(path: Path) -> list[dict[str, Any]]:
+    """Rows of an earlier run's CSV, typed as :func:`run_cell` makes them."""
+    rows: list[dict[str, Any]] = []
+    with open(path, newline="") as fh:
+        for r in csv.DictReader(fh):
+            row: dict[str, Any] = dict(r)
+            row["time_limit"] = float(r["time_limit"])
+            row["wall_s"] = float(r["wall_s"])
+            row["objective"] = r["objective"] or None
+            rows.append(row)
+    return rows
 
 
 def write_markdown(path: Path, rows: list[dict[str, Any]], limits: tuple[float, ...], load_start: tuple[float, ...],

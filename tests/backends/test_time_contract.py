@@ -9,6 +9,7 @@ answer (never TIMEOUT without an answer), and the engines report improving incum
 
 from __future__ import annotations
 
+import itertools
 import time
 from typing import Any
 
@@ -68,8 +69,7 @@ def test_mip_solvers_keep_the_limit(backend: str) -> None:
 
 @pytest.mark.parametrize("backend", ["pyvrp", "ortools-routing"])
 def test_routing_solvers_keep_the_limit(backend: str, data_dir: Any) -> None:
-    from kakehashi.apps.routing import read_routing
-    from kakehashi.apps.routing import to_problem
+    from kakehashi.apps.routing import read_routing, to_problem
 
     if not get_backend(backend).available():
         pytest.skip(f"{backend} is not installed")
@@ -103,7 +103,7 @@ def test_engines_report_improving_incumbents(backend: str, kind: str) -> None:
         out = get_backend(backend).solve(compiled, time_limit=0.5, seed=4, params={})
     assert seen, f"{backend} reported no incumbent"
     energies = [e for _, e in seen]
-    assert all(b < a for a, b in zip(energies, energies[1:], strict=False)), "reports must improve"
+    assert all(b < a for a, b in itertools.pairwise(energies)), "reports must improve"
     target = compiled.target
     for row, e in seen:
         assert row.shape == (compiled.num_variables,)

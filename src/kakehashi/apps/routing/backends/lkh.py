@@ -71,6 +71,11 @@ class LKHBackend:
         t0 = time.perf_counter()
         tour = [int(v) - 1 for v in _elkai.solve_problem(cfg, problem)]
         seconds = time.perf_counter() - t0
+        if sorted(tour) != list(range(n)):
+            # TOTAL_TIME_LIMIT ran out in LKH's preprocessing (1.6 s at 1,002 cities): no tour yet.
+            return output_from_routes(target, None, seconds=seconds, termination=Termination.NO_SOLUTION,
+                                      info={"runs": int(opts["runs"]), "lkh_time_limit": limit,
+                                            "reason": "LKH stopped before its first tour"})
         start = tour.index(0)
         tour = tour[start:] + tour[:start]
         return output_from_routes(target, [tour[1:]], seconds=seconds, termination=Termination.COMPLETED,
