@@ -16,6 +16,12 @@ A Kerberos-like loop (after dwave-hybrid's ``reference/kerberos.py``), on plain 
 
 ``info`` reports the number and sizes of the subproblems, how many improved the state, and the
 energy after each round.
+
+Time limit: the loop works to the deadline of :mod:`kakehashi.backends.budget`; subproblems and
+polishes get the time left. dwave-samplers' tabu search sets up an n × n matrix on every call
+(seconds at 5,000 variables), so when that set-up would eat more than a tenth of the budget the
+polish falls back to steepest descent, said in ``info["polish_fallback"]``. Every improvement of
+the full state is reported through :func:`kakehashi.backends.progress.report_incumbent`.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ import dimod
 import numpy as np
 import scipy.sparse as sp
 
+from kakehashi.backends import budget, progress
 from kakehashi.backends.base import (
     Availability,
     Backend,
@@ -147,14 +154,15 @@ class DecomposeBackend:
         opts = check_params(self.name, caps, params)
         if opts["polish"] not in POLISHERS:
             raise BackendRejected(f"{self.name}: polish must be one of {', '.join(POLISHERS)}")
-        start = time.monotonic()
-        deadline = None if time_limit is None else start + time_limit
+        plan = budget.start(time_limit, num_variables=compiled.num_variables)
+        start = plan.started
+        deadline = plan.deadline
         binary = compiled.kind is TargetKind.BQM
         ising: IsingModel = bqm_to_ising(compiled.target, compiled.variables) if binary else compiled.target
         n = ising.num_variables
         if n == 0:  # nothing to decompose: the empty assignment
             return BackendOutput(samples=np.zeros((1, 0)), termination=Termination.COMPLETED,
-                                 solve_seconds=time.monotonic() - start, energies=np.array([ising.offset]),
+                                 solve_seconds=time.perf_counter() - start, energies=np.array([ising.offset]),
                                  info={"num_subproblems": 0, "subproblem_sizes": []})
         sub_backend = self._sub(str(opts["sub_backend"]))
         sub_caps = sub_backend.capabilities()
@@ -173,13 +181,28 @@ class DecomposeBackend:
         rng = np.random.default_rng(seed)
         sym = ising.symmetric()
         spin_bqm = ising_to_bqm(ising, range(n))
+        method = str(opts["polish"])
+        fallback = None
+        if method == "tabu" and deadline is not None:
+            from kakehashi.backends.annealing.dwave_samplers import tabu_setup_seconds
+
+            setup = tabu_setup_seconds(n)
+            if setup > 0.1 * max(0.0, deadline - start):
+                method = "steepest"
+                fallback = (f"tabu's set-up (about {setup:.2f} s per call for {n} variables) exceeds a "
+                            "tenth of the time limit: steepest descent polishes instead")
 
         def polish(state: np.ndarray) -> np.ndarray:
-            return self._polish(spin_bqm, state, str(opts["polish"]), int(opts["polish_ms"]),
+            return self._polish(spin_bqm, state, method, int(opts["polish_ms"]),
                                 int(rng.integers(2**31)), deadline)
+
+        def report(state: np.ndarray, e: float) -> None:
+            if progress.listening():
+                progress.report_incumbent((state + 1.0) / 2.0 if binary else state.copy(), e)
 
         s = polish(rng.choice([-1.0, 1.0], size=n))
         energy = float(ising.energies(s)[0])
+        report(s, energy)
         trace = [energy]
         sizes: list[int] = []
         improved = 0
@@ -187,7 +210,7 @@ class DecomposeBackend:
         recent: deque[int] = deque(maxlen=max(1, n // 2))
         timed_out = False
         for _ in range(int(opts["iterations"])):
-            if deadline is not None and time.monotonic() > deadline:
+            if deadline is not None and time.perf_counter() > deadline:
                 timed_out = True
                 break
             fields = local_fields(ising, sym, s)
@@ -203,6 +226,7 @@ class DecomposeBackend:
             if e_new < energy - 1e-9:
                 s, energy, stale = candidate, e_new, 0
                 improved += 1
+                report(s, energy)
             else:
                 stale += 1
                 if e_new <= energy:
@@ -218,12 +242,14 @@ class DecomposeBackend:
             "subproblem_sizes": sizes,
             "improving_subproblems": improved,
             "energy_trace": trace,
-            "polish": opts["polish"],
+            "polish": method,
         }
+        if fallback is not None:
+            info["polish_fallback"] = fallback
         return BackendOutput(
             samples=samples,
             termination=Termination.TIME_LIMIT if timed_out else Termination.COMPLETED,
-            solve_seconds=time.monotonic() - start,
+            solve_seconds=time.perf_counter() - start,
             energies=np.array([energy]),  # bqm_to_ising keeps energies exactly
             info=info,
         )
@@ -236,7 +262,7 @@ class DecomposeBackend:
         labels = tuple(range(k))
         tl = float(opts["sub_time_limit"])
         if deadline is not None:
-            tl = max(0.01, min(tl, deadline - time.monotonic()))
+            tl = max(0.01, min(tl, deadline - time.perf_counter()))
         compiled: Compiled[Any]
         if TargetKind.ISING in caps.targets:
             compiled = Compiled(TargetKind.ISING, sub, labels, Inverter.identity(labels))
@@ -267,7 +293,7 @@ class DecomposeBackend:
                                             dimod.SPIN, energy=[0.0])
         if method == "tabu":
             if deadline is not None:
-                ms = max(1, min(ms, int(1000 * (deadline - time.monotonic()))))
+                ms = max(1, min(ms, int(1000 * (deadline - time.perf_counter()))))
             ss = TabuSampler().sample(bqm, initial_states=init, timeout=ms, num_reads=1, seed=seed)
         elif method == "sa":
             ss = SimulatedAnnealingSampler().sample(bqm, initial_states=init, num_reads=1, seed=seed,

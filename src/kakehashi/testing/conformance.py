@@ -97,14 +97,15 @@ class BackendConformance:
         backend_name: the registered backend to check.
         time_limit: seconds given to each solve (keep it short: 1–2 s).
         seed_time_limit: time limit for the same-seed check (None: none, see module docstring).
-        time_tolerance: (absolute seconds, relative) slack on the time limit.
+        time_tolerance: (absolute seconds, relative) slack on the time limit: the contract's
+            ``max(0.5 s, 5 %)`` (issue 10) plus 0.5 s for a loaded CI machine.
     """
 
     pytestmark: ClassVar[list[pytest.MarkDecorator]] = _timeout_marks()
     backend_name: ClassVar[str] = ""
     time_limit: ClassVar[float] = 1.0
     seed_time_limit: ClassVar[float | None] = None
-    time_tolerance: ClassVar[tuple[float, float]] = (1.0, 0.2)
+    time_tolerance: ClassVar[tuple[float, float]] = (1.0, 0.05)
 
     # ------------------------------------------------------------------ fixtures
     @pytest.fixture
@@ -304,6 +305,8 @@ class BackendConformance:
         allowed = limit + max(self.time_tolerance[0], self.time_tolerance[1] * limit)
         assert elapsed <= allowed, f"{backend.name}: took {elapsed:.2f} s under a {limit} s limit"
         assert np.asarray(out.samples).ndim == 2
+        if not caps.proves_optimality:  # a heuristic always has a state: stopped, it answers with it
+            assert np.asarray(out.samples).shape[0] > 0, f"{backend.name}: stopped at the limit with no sample"
 
     def test_same_seed_same_samples(self, backend: Backend) -> None:
         caps = backend.capabilities()

@@ -7,8 +7,12 @@ occurrence counts (identical reads are aggregated).
 Time limits: tabu search takes a per-read timeout natively. Simulated annealing and steepest
 descent do not, so they run in batches of reads, each batch seeded from the run's seed by a
 ``numpy.random.SeedSequence``; between reads an interrupt checks the clock. Batch ``i`` holds
-``min(16 · 2^i, 4096)`` reads whatever the clock says, so a run that is not cut short by the
-time limit is a deterministic function of the seed.
+``min(16 · 2^i, 4096)`` reads (steepest descent, which has no interrupt: ``2^i``) whatever the
+clock says, so a run that is not cut short by the time limit is a deterministic function of the
+seed. The deadline comes from :mod:`kakehashi.backends.budget` (it keeps back the time the façade
+needs to evaluate the samples returned). dwave-samplers' tabu search builds an n × n matrix
+before it starts (about 0.2-0.3 µs · n²: 0.8 s at 2,000 variables, 15 s at 7,000), so a tabu run
+whose set-up alone would overrun the time limit is refused with the estimate.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from kakehashi.backends import budget, progress
 from kakehashi.backends.base import (
     Availability,
     BackendOutput,
@@ -41,13 +46,20 @@ MAX_BATCH = 4096
 DEFAULT_READS = 16
 #: Distinct samples returned at most (the lowest-energy ones); reads beyond are counted in info.
 MAX_RETURNED = 1000
-#: Fraction of the time limit handed to the sampler; the rest covers set-up and aggregation.
+#: Fraction of the time left handed to tabu's native timeout; the rest covers aggregation.
 TIME_SHARE = 0.9
+#: dwave-samplers' tabu set-up cost per n² (seconds; measured 2.1e-7 at 2,000, 3.2e-7 at 7,000).
+TABU_SETUP_PER_N2 = 3e-7
 
 
-def batch_sizes(total: int | None) -> Iterator[int]:
+def tabu_setup_seconds(num_variables: int) -> float:
+    """Estimated seconds dwave-samplers' tabu search spends before its first move."""
+    return TABU_SETUP_PER_N2 * float(num_variables) ** 2
+
+
+def batch_sizes(total: int | None, first: int = FIRST_BATCH) -> Iterator[int]:
     """Batch sizes 16, 32, 64, ... (capped at 4096) adding up to ``total`` (forever if None)."""
-    done, size = 0, FIRST_BATCH
+    done, size = 0, first
     while total is None or done < total:
         step = size if total is None else min(size, total - done)
         yield step
@@ -59,6 +71,28 @@ def _all_biases_zero(bqm: Any) -> bool:
     """Whether a BQM has no non-zero linear or quadratic bias (a flat energy landscape)."""
     ldata, (_, _, qdata), _ = bqm.to_numpy_vectors()
     return not (np.any(ldata) or np.any(qdata))
+
+
+class _Reporter:
+    """Sends a batch's best sample to :mod:`~kakehashi.backends.progress` when it improves."""
+
+    def __init__(self, variables: tuple[Any, ...]) -> None:
+        self.variables = variables
+        self.listening = progress.listening()
+        self.best = float("inf")
+        self.columns: list[int] | None = None
+
+    def offer(self, sampleset: Any) -> None:
+        if not self.listening or len(sampleset) == 0:
+            return
+        record = sampleset.record
+        k = int(np.argmin(record.energy))
+        energy = float(record.energy[k])
+        if energy < self.best - 1e-9:
+            self.best = energy
+            if self.columns is None:
+                self.columns = [sampleset.variables.index(v) for v in self.variables]
+            progress.report_incumbent(np.asarray(record.sample[k][self.columns], dtype=np.float64), energy)
 
 
 class _DwaveBackend:
@@ -96,6 +130,9 @@ class _DwaveBackend:
         opts = check_params(self.name, caps, params)
         if time_limit is not None and time_limit <= 0:
             raise BackendRejected(f"{self.name}: time_limit must be positive, got {time_limit}")
+        plan = budget.start(time_limit, num_variables=compiled.num_variables,
+                            rows=max(1, budget.MAX_ENTRIES // max(1, compiled.num_variables)))
+        start = plan.started
         bqm = binary_bqm(self.name, compiled)
         if bqm.num_variables == 0:  # a valid model: its one (empty) assignment, energy = offset
             return BackendOutput(
@@ -106,15 +143,15 @@ class _DwaveBackend:
                 num_occurrences=np.ones(1, dtype=np.int64),
                 info={"num_reads": 0, "distinct_samples_returned": 1},
             )
-        start = time.perf_counter()
-        deadline = None if time_limit is None else start + TIME_SHARE * float(time_limit)
+        reporter = _Reporter(tuple(compiled.variables))
         try:
-            sampleset, reads, cut_short = self._sample(bqm, opts, deadline, time_limit, seed)
+            sampleset, reads, cut_short = self._sample(bqm, opts, plan.deadline, time_limit, seed, reporter)
         except (ValueError, TypeError) as exc:
             raise BackendRejected(f"{self.name}: dwave-samplers refused the parameters: {exc}") from exc
         record = sampleset.record
         columns = [sampleset.variables.index(v) for v in compiled.variables]
         order = np.argsort(record.energy, kind="stable")
+        order = order[budget.trim(record.sample[order], record.energy[order])]
         samples = np.asarray(record.sample[order][:, columns], dtype=np.float64)
         return BackendOutput(
             samples=samples,
@@ -122,7 +159,8 @@ class _DwaveBackend:
             solve_seconds=time.perf_counter() - start,
             energies=np.asarray(record.energy[order], dtype=np.float64),
             num_occurrences=np.asarray(record.num_occurrences[order], dtype=np.int64),
-            info={"num_reads": reads, "distinct_samples_returned": len(record)},
+            info={"num_reads": reads, "distinct_samples_returned": len(order),
+                  "distinct_samples_found": len(record)},
         )
 
     def _sample(
@@ -132,6 +170,7 @@ class _DwaveBackend:
         deadline: float | None,
         time_limit: float | None,
         seed: int | None,
+        reporter: _Reporter,
     ) -> tuple[Any, int, bool]:
         """Return (aggregated SampleSet, reads taken, whether the clock cut the reads short)."""
         raise NotImplementedError
@@ -142,6 +181,9 @@ class _DwaveBackend:
         num_reads: int | None,
         deadline: float | None,
         seed: int | None,
+        reporter: _Reporter,
+        first: int = FIRST_BATCH,
+        interruptible: bool = True,
     ) -> tuple[Any, int, bool]:
         """Run batches of reads until ``num_reads`` are done or the deadline passes (one read at least).
 
@@ -157,17 +199,32 @@ class _DwaveBackend:
         total = num_reads if (num_reads is not None or deadline is not None) else DEFAULT_READS
         seeds = np.random.SeedSequence(seed)
 
+        # dwave-samplers calls the interrupt after every read: the gaps between calls are read
+        # times, and a run stops when the next read would end past the deadline.
+        clock = {"last": time.perf_counter(), "longest": 0.0}
+
         def interrupt() -> bool:
-            return deadline is not None and time.perf_counter() >= deadline
+            if deadline is None:
+                return False
+            now = time.perf_counter()
+            clock["longest"] = max(clock["longest"], now - clock["last"])
+            clock["last"] = now
+            return now + clock["longest"] >= deadline
 
         kept: Any = None
         done = 0
-        for reads in batch_sizes(total):
-            if kept is not None and interrupt():
+        for reads in batch_sizes(total, first):
+            # An interruptible batch stops after any read; another one runs whole.
+            need = clock["longest"] * (1 if interruptible else reads)
+            if kept is not None and deadline is not None and time.perf_counter() + need >= deadline:
                 break
             batch_seed = int(seeds.spawn(1)[0].generate_state(1)[0]) >> 1  # SA wants seeds below 2^31
+            began = clock["last"] = time.perf_counter()
             ss = run(reads, batch_seed, interrupt if deadline is not None else None)
+            if not interruptible:
+                clock["longest"] = max(clock["longest"], (time.perf_counter() - began) / max(1, len(ss)))
             done += len(ss)
+            reporter.offer(ss)
             merged = ss if kept is None else dimod.concatenate((kept, ss))
             kept = merged.aggregate().truncate(MAX_RETURNED, sorted_by="energy")
         cut_short = total is not None and done < total
@@ -199,6 +256,7 @@ class SimulatedAnnealingBackend(_DwaveBackend):
         deadline: float | None,
         time_limit: float | None,
         seed: int | None,
+        reporter: _Reporter,
     ) -> tuple[Any, int, bool]:
         from dwave.samplers import SimulatedAnnealingSampler
 
@@ -221,7 +279,7 @@ class SimulatedAnnealingBackend(_DwaveBackend):
                 bqm, num_reads=reads, seed=batch_seed, interrupt_function=interrupt, **kwargs
             )
 
-        return self._batched(run, opts["num_reads"], deadline, seed)
+        return self._batched(run, opts["num_reads"], deadline, seed, reporter)
 
 
 class SteepestDescentBackend(_DwaveBackend):
@@ -239,6 +297,7 @@ class SteepestDescentBackend(_DwaveBackend):
         deadline: float | None,
         time_limit: float | None,
         seed: int | None,
+        reporter: _Reporter,
     ) -> tuple[Any, int, bool]:
         from dwave.samplers import SteepestDescentSolver
 
@@ -248,7 +307,9 @@ class SteepestDescentBackend(_DwaveBackend):
         def run(reads: int, batch_seed: int, interrupt: Callable[[], bool] | None) -> Any:
             return solver.sample(bqm, num_reads=reads, seed=batch_seed, **vendor)
 
-        return self._batched(run, int(opts["num_reads"]), deadline, seed)
+        # No interrupt inside a read: small batches first, so the clock is checked often.
+        return self._batched(run, int(opts["num_reads"]), deadline, seed, reporter,
+                             first=1 if deadline is not None else FIRST_BATCH, interruptible=False)
 
 
 class TabuBackend(_DwaveBackend):
@@ -277,6 +338,7 @@ class TabuBackend(_DwaveBackend):
         deadline: float | None,
         time_limit: float | None,
         seed: int | None,
+        reporter: _Reporter,
     ) -> tuple[Any, int, bool]:
         from dwave.samplers import TabuSampler
 
@@ -284,12 +346,18 @@ class TabuBackend(_DwaveBackend):
         if num_reads < 1:
             raise BackendRejected(f"{self.name}: num_reads must be at least 1")
         timeout = opts["timeout"]
-        if timeout is None:
-            timeout = (
-                20 if time_limit is None else max(1, int(1000 * TIME_SHARE * time_limit / num_reads) - 5)
-            )
-        elif time_limit is not None:
-            timeout = min(int(timeout), max(1, int(1000 * TIME_SHARE * time_limit / num_reads) - 5))
+        setup = tabu_setup_seconds(bqm.num_variables)
+        if deadline is not None:
+            left = deadline - time.perf_counter()
+            if time_limit is not None and setup > left + budget.slack(time_limit):
+                raise BackendRejected(
+                    f"{self.name}: dwave-samplers' tabu search needs about {setup:.1f} s to set up "
+                    f"{bqm.num_variables} variables, more than the time limit of {time_limit} s; "
+                    "use sa, anneal or sb, or a larger time limit")
+            per_read = max(1, int(1000 * TIME_SHARE * (left - setup) / num_reads) - 5)
+            timeout = per_read if timeout is None else min(int(timeout), per_read)
+        elif timeout is None:
+            timeout = 20
         kwargs: dict[str, Any] = {"timeout": int(timeout), **opts.get("vendor", {})}
         if opts["tenure"] is not None:
             kwargs["tenure"] = opts["tenure"]
@@ -300,4 +368,5 @@ class TabuBackend(_DwaveBackend):
             ss = dimod.SampleSet.from_samples_bqm((np.zeros((num_reads, 0)), []), bqm)
         else:
             ss = TabuSampler().sample(bqm, num_reads=num_reads, seed=batch_seed, **kwargs)
+            reporter.offer(ss)
         return ss.aggregate().truncate(MAX_RETURNED, sorted_by="energy"), num_reads, False

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from kakehashi.backends import budget
 from kakehashi.backends.base import (
     Availability,
     BackendOutput,
@@ -35,8 +36,8 @@ from kakehashi.exceptions import BackendRejected
 MAX_VARIABLES = 24
 #: Low bits enumerated per block row: 2^16 states × 16 columns (8 MiB of float64).
 LOW_BITS = 16
-#: Energies evaluated per block (2^22 float64 = 32 MiB).
-BLOCK_STATES = 1 << 22
+#: Energies evaluated per block (2^20 float64 = 8 MiB; a block is also the time-limit step).
+BLOCK_STATES = 1 << 20
 
 PARAMS: dict[str, Param] = {
     "num_states": Param(int, 16, "how many of the lowest-energy states to return, lowest first"),
@@ -125,9 +126,10 @@ class ExactBackend:
         keep = int(opts["num_states"])
         if keep < 1:
             raise BackendRejected(f"{self.name}: num_states must be at least 1, got {keep}")
+        plan = budget.start(time_limit, num_variables=compiled.num_variables, rows=keep)
         bqm = binary_bqm(self.name, compiled)
-        start = time.perf_counter()
-        deadline = None if time_limit is None else start + float(time_limit)
+        start = plan.started
+        deadline = plan.deadline
         n = compiled.num_variables
         lin, S, _ = dense_qubo(bqm, compiled.variables)
 
@@ -140,8 +142,10 @@ class ExactBackend:
         per_block = max(1, BLOCK_STATES >> k)
         best = _Best(keep)
         finished = True
+        longest = 0.0  # seconds of the slowest block so far: stop before one would overrun
         for h0 in range(0, high.shape[0], per_block):
-            if deadline is not None and h0 > 0 and time.perf_counter() >= deadline:
+            began = time.perf_counter()
+            if deadline is not None and h0 > 0 and began + longest >= deadline:
                 finished = False
                 break
             h1 = min(h0 + per_block, high.shape[0])
@@ -149,6 +153,7 @@ class ExactBackend:
             energy = block.T.ravel()  # index (h, l) → h·2^k + l
             index = np.arange(h0 << k, h1 << k, dtype=np.int64)
             best.offer(energy, index)
+            longest = max(longest, time.perf_counter() - began)
 
         samples = ((best.index[:, None] >> np.arange(n, dtype=np.int64)) & 1).astype(np.float64)
         energies = np.asarray(bqm.energies((samples, list(compiled.variables))), dtype=np.float64)

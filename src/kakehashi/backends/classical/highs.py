@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from kakehashi.backends import budget
 from kakehashi.backends.base import (
     Availability,
     BackendOutput,
@@ -34,6 +35,8 @@ from kakehashi.backends.classical.solution import clean_rows, empty_program_feas
 from kakehashi.compile.targets import Compiled, MatrixProgram, TargetKind
 from kakehashi.exceptions import BackendError, BackendRejected
 
+#: Share of the time left handed to HiGHS's own limit (it may overrun it a little in presolve).
+NATIVE_SHARE = 0.9
 #: Above this many variables the convexity test (a dense eigenvalue problem) is left to HiGHS.
 CONVEXITY_CHECK_MAX_VARIABLES = 2000
 
@@ -144,9 +147,12 @@ class HighsBackend:
 
         import highspy
 
+        plan = budget.start(time_limit, num_variables=n, rows=1)
         h = highspy.Highs()
         self._set_options(h, highspy, opts, time_limit, seed)
         self._pass_model(h, highspy, program, quadratic)
+        if time_limit is not None:  # the model is in: HiGHS gets what is left of the budget
+            h.setOptionValue("time_limit", float(plan.native_limit(share=NATIVE_SHARE) or time_limit))
         custom_threads = opts["threads"] is not None
         if custom_threads:
             # HiGHS's task scheduler is process-wide and fixes its thread count when first used:

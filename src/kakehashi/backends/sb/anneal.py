@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +47,31 @@ class EngineResult:
     timed_out: bool = False
     time_to_target: float | None = None
     info: dict[str, Any] = field(default_factory=dict)
+
+
+#: ``on_improve(spins, energy)``: one int8 spin row and its exact energy (offset included).
+ImproveCallback = Callable[[np.ndarray, float], None]
+
+
+class Improvements:
+    """Forwards a run's best state to ``on_improve`` each time the best energy drops.
+
+    ``offer`` is called between kernel chunks with every replica's best state; it costs one
+    ``argmin`` and, on an improvement only, one row copy.
+    """
+
+    def __init__(self, on_improve: ImproveCallback | None) -> None:
+        self.on_improve = on_improve
+        self.best = math.inf
+
+    def offer(self, states: np.ndarray, energies: np.ndarray) -> None:
+        if self.on_improve is None or len(energies) == 0:
+            return
+        k = int(np.argmin(energies))
+        e = float(energies[k])
+        if e < self.best - 1e-9:
+            self.best = e
+            self.on_improve(np.array(states[k], dtype=np.int8), e)
 
 
 def default_beta_range(arrays: IsingArrays) -> tuple[float, float]:
@@ -91,6 +117,8 @@ def anneal(
     polish: bool = True,
     kernel: str | None = None,
     integer: bool | None = None,
+    deadline: float | None = None,
+    on_improve: ImproveCallback | None = None,
 ) -> EngineResult:
     """Anneal ``num_replicas`` replicas for ``num_sweeps`` sweeps each.
 
@@ -109,19 +137,27 @@ def anneal(
         kernel: "dense" or "sparse" to force a kernel; default by density.
         integer: use the integer kernels (:mod:`~kakehashi.backends.sb.intkernels`); default
             whenever the model allows them (coefficients multiples of ½, small enough).
+        deadline: a ``time.perf_counter()`` instant to stop at (the earlier of it and
+            ``time_limit`` counts); the polish runs after it, so callers leave room for it.
+        on_improve: called with the best state and its exact energy whenever the best energy
+            seen between chunks drops (see :mod:`kakehashi.backends.progress`).
     """
     start = time.perf_counter()
+    if deadline is not None:
+        left = max(0.0, deadline - start)
+        time_limit = left if time_limit is None else min(float(time_limit), left)
+    track = Improvements(on_improve)
     R = max(1, int(num_replicas))
     if seed is None:
         seed = int(np.random.SeedSequence().generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
     hot, cold = beta_range if beta_range is not None else default_beta_range(arrays)
     if integer is not False and int_layout(arrays, kernel) is not None:
         return _anneal_int(arrays, R, max(1, int(num_sweeps)), (hot, cold), int(seed), start, time_limit,
-                           target, restarts, polish, kernel)
+                           target, restarts, polish, kernel, track)
     if integer:
         raise BackendRejected("anneal: the integer kernels need coefficients that are multiples of 1/2")
     return _anneal_float(arrays, R, max(1, int(num_sweeps)), (hot, cold), int(seed), start, time_limit,
-                         target, restarts, chunk_sweeps, polish, kernel)
+                         target, restarts, chunk_sweeps, polish, kernel, track)
 
 
 class _Restarts:
@@ -173,7 +209,7 @@ class _Restarts:
 
 def _anneal_float(arrays: IsingArrays, R: int, sweeps: int, beta: tuple[float, float], seed: int,
                   start: float, time_limit: float | None, target: float | None, restarts: bool,
-                  chunk_sweeps: int, polish: bool, kernel: str | None) -> EngineResult:
+                  chunk_sweeps: int, polish: bool, kernel: str | None, track: Improvements) -> EngineResult:
     """The general path (real coefficients, or a forced kernel): float fields, exp() or a table."""
     hot, cold = beta
     n = arrays.n
@@ -214,6 +250,7 @@ def _anneal_float(arrays: IsingArrays, R: int, sweeps: int, beta: tuple[float, f
                 kernels.anneal_sparse(indptr, indices, data, b, t, use_table, s, f, energy, best_s, best_e,
                                       rng, target_raw, stop)
             run.sweeps += (k1 - k0) * R
+            track.offer(best_s, best_e + arrays.offset)
             now = time.perf_counter()
             if stop[0]:
                 run.ttt = now - start
@@ -263,7 +300,7 @@ _CHUNK_SECONDS = 0.05
 
 def _anneal_int(arrays: IsingArrays, R: int, sweeps: int, beta: tuple[float, float], seed: int,
                 start: float, time_limit: float | None, target: float | None, restarts: bool,
-                polish: bool, kernel: str | None) -> EngineResult:
+                polish: bool, kernel: str | None, track: Improvements) -> EngineResult:
     """Integer path: int8 spins, integer fields, threshold tables (see ``intkernels``)."""
     hot, cold = beta
     n = arrays.n
@@ -312,6 +349,7 @@ def _anneal_int(arrays: IsingArrays, R: int, sweeps: int, beta: tuple[float, flo
                 per = max(now - t0, 1e-6) / (k1 - k0)
                 chunk = int(min(4096, max(1, _CHUNK_SECONDS / per), max(1, _TABLE_ENTRIES // width)))
             k0 = k1
+            track.offer(best_s, e0 + best_e)
             if target is not None and float(np.min(e0 + best_e)) <= float(target) + 1e-7:
                 run.ttt = now - start
                 break

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from kakehashi.backends import budget, progress
 from kakehashi.backends.base import (
     Availability,
     BackendOutput,
@@ -39,15 +40,36 @@ def _arrays(name: str, compiled: Compiled[Any]) -> IsingArrays:
     return IsingArrays.from_bqm(compiled.target, tuple(compiled.variables))
 
 
+def _reporter(compiled: Compiled[Any]) -> Any:
+    """The engine's ``on_improve``: rows in the target's layout to :mod:`~kakehashi.backends.progress`."""
+    if not progress.listening():
+        return None
+    binary = compiled.kind == TargetKind.BQM
+
+    def report(spins: np.ndarray, energy: float) -> None:
+        row = spins.astype(np.float64)
+        progress.report_incumbent((row + 1.0) / 2.0 if binary else row, energy)
+
+    return report
+
+
+def _budget(time_limit: float | None, compiled: Compiled[Any], rows: int) -> budget.Budget:
+    return budget.start(time_limit, num_variables=compiled.num_variables,
+                        rows=min(rows, max(1, budget.MAX_ENTRIES // max(1, compiled.num_variables))))
+
+
 def _output(compiled: Compiled[Any], result: EngineResult) -> BackendOutput:
-    spins = result.spins.astype(np.float64)
+    keep = budget.trim(result.spins, result.energies)  # engines return best first
+    spins = result.spins[keep].astype(np.float64)
     samples = (spins + 1.0) / 2.0 if compiled.kind == TargetKind.BQM else spins
     termination = Termination.TIME_LIMIT if result.timed_out else Termination.COMPLETED
     info = dict(result.info)
     info["reached_target"] = result.reached_target
     info["time_to_target_s"] = result.time_to_target
+    if len(keep) < len(result.energies):
+        info["samples_dropped"] = int(len(result.energies) - len(keep))
     return BackendOutput(samples=samples, termination=termination, solve_seconds=result.seconds,
-                         energies=result.energies.copy(), info=info)
+                         energies=result.energies[keep].copy(), info=info)
 
 
 class AnnealBackend:
@@ -79,6 +101,7 @@ class AnnealBackend:
         caps = self.capabilities()
         check_target(self.name, caps, compiled)
         p = check_params(self.name, caps, params)
+        plan = _budget(time_limit, compiled, int(p["num_replicas"]))
         arrays = _arrays(self.name, compiled)
         beta = p["beta_range"]
         if beta is not None and (len(beta) != 2 or not 0 < float(beta[0]) <= float(beta[1])):
@@ -88,8 +111,9 @@ class AnnealBackend:
         result = anneal(
             arrays, num_replicas=p["num_replicas"], num_sweeps=p["num_sweeps"],
             beta_range=None if beta is None else (float(beta[0]), float(beta[1])),
-            seed=seed, time_limit=time_limit, target=p["target_energy"], restarts=p["restarts"],
-            polish=p["polish"],
+            seed=seed, time_limit=None, deadline=_engine_deadline(plan, arrays),
+            target=p["target_energy"], restarts=p["restarts"], polish=p["polish"],
+            on_improve=_reporter(compiled),
         )
         return _output(compiled, result)
 
@@ -127,15 +151,37 @@ class SimulatedBifurcationBackend:
         caps = self.capabilities()
         check_target(self.name, caps, compiled)
         p = check_params(self.name, caps, params)
+        plan = _budget(time_limit, compiled, int(p["num_agents"]))
         arrays = _arrays(self.name, compiled)
         if p["num_agents"] < 1 or p["num_steps"] < 1:
             raise BackendRejected(f"{self.name}: num_agents and num_steps must be positive")
+        ops = _ops(self.name, arrays, p["device"])
         result = simulated_bifurcation(
             arrays, variant=p["variant"], heated=p["heated"], num_agents=p["num_agents"],
-            num_steps=p["num_steps"], dt=p["dt"], c0=p["c0"], seed=seed, time_limit=time_limit,
-            target=p["target_energy"], patience=p["patience"], ops=_ops(self.name, arrays, p["device"]),
+            num_steps=p["num_steps"], dt=p["dt"], c0=p["c0"], seed=seed, time_limit=None,
+            deadline=_engine_deadline(plan, arrays), target=p["target_energy"], patience=p["patience"],
+            ops=ops, on_improve=_reporter(compiled),
         )
         return _output(compiled, result)
+
+
+#: Seconds per coupling-or-field entry per replica kept back for the final 1-flip polish.
+_POLISH_PER_ENTRY = 2e-9
+
+
+def _engine_deadline(plan: budget.Budget, arrays: IsingArrays) -> float | None:
+    """The engine's stop instant: the budget's deadline less an estimate of the polish."""
+    if plan.deadline is None:
+        return None
+    polish = float(_POLISH_PER_ENTRY * (arrays.Js.nnz + arrays.n) * 64)
+    return float(plan.deadline - min(polish, 0.25 * max(0.0, plan.deadline - plan.started)))
+
+
+def _cuda_device_present() -> bool:
+    """Whether this machine shows an NVIDIA device node (cheap; importing torch is not: ~6 s)."""
+    from pathlib import Path
+
+    return Path("/dev/nvidiactl").exists() or any(Path("/dev").glob("nvidia[0-9]*"))
 
 
 def _ops(name: str, arrays: IsingArrays, device: str) -> Any:
@@ -145,7 +191,8 @@ def _ops(name: str, arrays: IsingArrays, device: str) -> Any:
     if device == "numpy":
         return NumpyOps(arrays)
     if device == "auto":
-        if torch_available():
+        # torch is only worth its import time when it can reach a GPU.
+        if _cuda_device_present() and torch_available():
             import torch
 
             if torch.cuda.is_available():

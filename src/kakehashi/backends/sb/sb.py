@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from kakehashi.backends.sb import kernels
-from kakehashi.backends.sb.anneal import EngineResult
+from kakehashi.backends.sb.anneal import EngineResult, ImproveCallback, Improvements
 from kakehashi.backends.sb.arrays import IsingArrays
 from kakehashi.backends.sb.engine import NumpyOps, SBOps
 from kakehashi.backends.sb.spectrum import extreme_eigenvalues, goto_c0, stable_dt
@@ -49,6 +49,8 @@ def simulated_bifurcation(
     patience: int | None = 8,
     ops: SBOps | None = None,
     polish: bool = True,
+    deadline: float | None = None,
+    on_improve: ImproveCallback | None = None,
 ) -> EngineResult:
     """Run SB with ``num_agents`` agents for at most ``num_steps`` steps.
 
@@ -61,6 +63,10 @@ def simulated_bifurcation(
         target: stop when an agent reaches this energy (including the offset).
         ops: array kernels (numpy by default; :class:`~kakehashi.backends.sb.torch_kernels.TorchOps`
             for torch/GPU).
+        deadline: a ``time.perf_counter()`` instant to stop at (the earlier of it and
+            ``time_limit`` counts); the agents' best signs so far are returned, never nothing.
+        on_improve: called with the best spins and their energy (offset included) whenever the
+            best energy seen at a check drops.
     """
     if variant not in VARIANTS:
         raise BackendRejected(f"sb: variant must be one of {', '.join(VARIANTS)}, got {variant!r}")
@@ -77,9 +83,13 @@ def simulated_bifurcation(
     y = ops.uniform(n, R, int(seed) + 1, 0.1)
     best_e = np.full(R, np.inf)
     best_s = np.ones((R, n), dtype=np.int8)
+    scored = False
     discrete = variant == "discrete"
     target_raw = -np.inf if target is None else float(target) - arrays.offset + 1e-7
-    deadline = None if time_limit is None else start + float(time_limit)
+    if time_limit is not None:
+        limit_end = start + float(time_limit)
+        deadline = limit_end if deadline is None else min(deadline, limit_end)
+    track = Improvements(on_improve)
     ttt: float | None = None
     timed_out = False
     stale = 0
@@ -95,15 +105,18 @@ def simulated_bifurcation(
         x += dtv * a0 * y
         ops.walls(x, y)
         done = k + 1
-        if done % check_every and done != steps:
+        late = deadline is not None and time.perf_counter() >= deadline
+        if done % check_every and done != steps and not late:
             continue
         S = ops.sign(x)
         e = ops.energies(S)
+        scored = True
         better = e < best_e - 1e-9
         if better.any():
             best_e[better] = e[better]
             best_s[better] = ops.to_numpy(S).T[better].astype(np.int8)
             stale = 0
+            track.offer(best_s, best_e + arrays.offset)
         else:
             stale += 1
         now = time.perf_counter()
@@ -115,6 +128,8 @@ def simulated_bifurcation(
             break
         if patience is not None and stale >= patience and 2 * done >= steps:
             break
+    if not scored:  # stopped before the first check: the agents' current signs are the answer
+        best_s = np.where(ops.to_numpy(ops.sign(x)).T >= 0, 1, -1).astype(np.int8)
     if polish:
         _descend(arrays, best_s)
     exact = arrays.energies(best_s)

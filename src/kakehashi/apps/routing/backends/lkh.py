@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from kakehashi.apps.routing.backends.common import module_available, output_from_routes, routing_target
+from kakehashi.backends import budget
 from kakehashi.backends.base import (
     Availability,
     BackendOutput,
@@ -18,6 +19,9 @@ from kakehashi.backends.base import (
 )
 from kakehashi.compile.targets import Compiled, TargetKind
 from kakehashi.exceptions import BackendRejected
+
+#: Share of the time left handed to LKH's TOTAL_TIME_LIMIT.
+NATIVE_SHARE = 0.9
 
 
 class LKHBackend:
@@ -50,12 +54,15 @@ class LKHBackend:
             from elkai import _elkai  # the documented DistanceMatrix API has no time limit or seed
         except ImportError as exc:  # pragma: no cover
             raise BackendRejected(f"lkh: {exc}") from exc
+        plan = budget.start(time_limit, num_variables=compiled.num_variables)
         d = target.distances
         lines = [f"TYPE : TSP\nDIMENSION : {n}\nEDGE_WEIGHT_TYPE : EXPLICIT\n"
                  "EDGE_WEIGHT_FORMAT : FULL_MATRIX\nEDGE_WEIGHT_SECTION"]
         lines.extend(" ".join(str(int(v)) for v in row) for row in d)
         problem = "\n".join(lines) + "\nEOF\n"
-        limit = max(0.1, float(time_limit) if time_limit is not None else 10.0)
+        # What is left of the budget once the problem text is built (LKH overruns a little).
+        left = plan.native_limit(share=NATIVE_SHARE)
+        limit = max(0.1, left if left is not None else 10.0)
         # TIME_LIMIT bounds the search only; TOTAL_TIME_LIMIT also covers LKH's preprocessing
         # (candidate sets by subgradient ascent), which alone takes seconds for a few hundred cities.
         cfg = (f"RUNS = {int(opts['runs'])}\nTIME_LIMIT = {limit:.3f}\nTOTAL_TIME_LIMIT = {limit:.3f}\n"
@@ -64,6 +71,11 @@ class LKHBackend:
         t0 = time.perf_counter()
         tour = [int(v) - 1 for v in _elkai.solve_problem(cfg, problem)]
         seconds = time.perf_counter() - t0
+        if sorted(tour) != list(range(n)):
+            # TOTAL_TIME_LIMIT ran out in LKH's preprocessing (1.6 s at 1,002 cities): no tour yet.
+            return output_from_routes(target, None, seconds=seconds, termination=Termination.NO_SOLUTION,
+                                      info={"runs": int(opts["runs"]), "lkh_time_limit": limit,
+                                            "reason": "LKH stopped before its first tour"})
         start = tour.index(0)
         tour = tour[start:] + tour[:start]
         return output_from_routes(target, [tour[1:]], seconds=seconds, termination=Termination.COMPLETED,
