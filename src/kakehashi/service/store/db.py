@@ -3,7 +3,13 @@
 SQLite runs in WAL mode with ``synchronous=FULL`` (a commit is on disk before it returns) and a
 30 s busy timeout. Writing transactions start with ``BEGIN IMMEDIATE`` so two writers never
 deadlock upgrading read locks; reading transactions use a plain ``BEGIN``. PostgreSQL is reached
-through psycopg 3 (``postgresql+psycopg://``; a bare ``postgresql://`` URL is mapped to it).
+through psycopg 3 (``postgresql+psycopg://``; a bare ``postgresql://`` URL is mapped to it), with
+a connect timeout of :data:`PG_CONNECT_TIMEOUT_SECONDS` and a pool wait of
+:data:`POOL_TIMEOUT_SECONDS`, so that an unreachable server fails a request in seconds.
+
+:data:`OUTAGE_ERRORS` are the errors that mean "the database cannot be reached now" (refused or
+dropped connections, timeouts, a locked SQLite file past its busy timeout): the API answers them
+with 503 and ``Retry-After``, the workers with back-off (:mod:`kakehashi.service.store.outage`).
 """
 
 from __future__ import annotations
@@ -14,8 +20,31 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
+
+#: Seconds PostgreSQL connection attempts wait before they fail (psycopg ``connect_timeout``).
+PG_CONNECT_TIMEOUT_SECONDS = 5
+#: Seconds a request waits for a free pooled connection before it fails.
+POOL_TIMEOUT_SECONDS = 10.0
+
+#: SQLAlchemy errors that mean the database is unreachable or overloaded now, not a bug.
+OUTAGE_ERRORS: tuple[type[Exception], ...] = (
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.DisconnectionError,
+    sa_exc.TimeoutError,
+)
+
+
+def is_outage(exc: BaseException) -> bool:
+    """True when ``exc`` is a database outage (see :data:`OUTAGE_ERRORS`), also a
+    ``DBAPIError`` whose connection SQLAlchemy invalidated (the server went away mid-query)."""
+    if isinstance(exc, OUTAGE_ERRORS):
+        return True
+    return isinstance(exc, sa_exc.DBAPIError) and bool(exc.connection_invalidated)
+
 
 #: Execution option that marks a connection as read-only (SQLite: deferred ``BEGIN``).
 _READ_ONLY = "kakehashi_read_only"
@@ -54,7 +83,14 @@ def make_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=20,
+        pool_timeout=POOL_TIMEOUT_SECONDS,
+        connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_SECONDS},
+    )
 
 
 class Database:
