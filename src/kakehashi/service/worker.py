@@ -151,12 +151,8 @@ class Worker:
         self._started = True
 
     def _release_dead(self) -> None:
-        counts = lease.release_dead(self.db, self.host, self.boot_id, own_pid=os.getpid(), policy=self.policy)
-        if counts:
-            log.info(
-                "released the leases of dead workers on this host %s", counts, extra={"worker_id": self.id}
-            )
-        for orphan in self.spool.orphans():
+        """Write the outcomes this host's dead workers spooled, then release their leases."""
+        for orphan in self.spool.orphans():  # first: a finished result beats a re-run
             extra = {"job_id": orphan.claim.job_id, "attempt": orphan.claim.attempt, "worker_id": self.id}
             written = lease.finish(self.db, orphan.claim, orphan.outcome)
             self.spool.remove(orphan.path)
@@ -165,6 +161,11 @@ class Worker:
                 orphan.claim.worker_id,
                 "written" if written else "discarded (stale attempt)",
                 extra=extra,
+            )
+        counts = lease.release_dead(self.db, self.host, self.boot_id, own_pid=os.getpid(), policy=self.policy)
+        if counts:
+            log.info(
+                "released the leases of dead workers on this host %s", counts, extra={"worker_id": self.id}
             )
 
     def run_once(self) -> bool:
