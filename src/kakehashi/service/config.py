@@ -168,6 +168,7 @@ class ServiceConfig:
             deadline_seconds=self.infra_deadline_seconds,
             poison_workers=self.poison_workers,
             backoff_seconds=self.requeue_backoff_seconds,
+            sibling_margin_seconds=max(self.heartbeat_seconds * 1.5, self.lease_seconds / 2.0),
         )
 
     def spool_path(self) -> Path:

@@ -81,6 +81,8 @@ class LossPolicy:
         backoff_seconds: the wait before a job lost twice is claimed again (seconds); it
             doubles with each further loss (the first loss is retried at once)...
         backoff_cap_seconds: ...up to this (seconds).
+        sibling_margin_seconds: a sibling seen this much later than a dead worker outlived it
+            (seconds; more than a heartbeat period, less than a lease period).
     """
 
     max_infra_losses: int = 20
@@ -88,6 +90,7 @@ class LossPolicy:
     poison_workers: int = 3
     backoff_seconds: float = 1.0
     backoff_cap_seconds: float = 60.0
+    sibling_margin_seconds: float = 3.0
 
     def backoff(self, losses: int) -> float:
         """Seconds before a job lost ``losses`` times may be claimed again."""
@@ -420,21 +423,32 @@ def requeue_fault(db: Database, c: Claim, error: str, *, now: float | None = Non
     return True
 
 
-def _died_alone(s: Any, worker_id: str | None) -> bool:
+def _died_alone(s: Any, worker_id: str | None, margin: float, *, by_pid: bool = False) -> bool:
     """True when ``worker_id`` died while a sibling on its host, already running before it died,
-    outlived it: the death is the job's doing, not a kill of the whole service or host."""
+    outlived it: the death is the job's doing, not a kill of the whole service or host.
+
+    "Outlived": seen more than ``margin`` seconds after the dead worker's last sign of life
+    (lease expiry, judged remotely), or (``by_pid``, judged on the same host and boot) its
+    process is still alive now."""
     if worker_id is None:
         return False
     dead = s.get(WorkerRecord, worker_id)
     if dead is None:
         return False
-    sibling = select(WorkerRecord.id).where(
+    sibling = select(WorkerRecord).where(
         WorkerRecord.host == dead.host,
         WorkerRecord.id != dead.id,
         WorkerRecord.started_at < dead.last_seen,
-        WorkerRecord.last_seen > dead.last_seen + 1.0,
     )
-    return s.scalars(sibling.limit(1)).first() is not None
+    if by_pid:
+        siblings = s.scalars(
+            sibling.where(WorkerRecord.stopped_at.is_(None), WorkerRecord.boot_id == dead.boot_id)
+        )
+        return any(pid_alive(w.pid) for w in siblings)
+    return (
+        s.scalars(sibling.where(WorkerRecord.last_seen > dead.last_seen + margin).limit(1)).first()
+        is not None
+    )
 
 
 def _lose_in(
@@ -554,7 +568,8 @@ def reap_expired(
         if not db.is_sqlite:
             pick = pick.with_for_update(skip_locked=True)
         for job in s.execute(pick).all():
-            status = _lose_in(s, job, "lease expired", now, policy, suspect=_died_alone(s, job.lease_owner))
+            suspect = _died_alone(s, job.lease_owner, policy.sibling_margin_seconds)
+            status = _lose_in(s, job, "lease expired", now, policy, suspect=suspect)
             if status is not None:
                 counts[status.value] = counts.get(status.value, 0) + 1
     return counts
@@ -614,7 +629,7 @@ def release_dead(
                 "its worker died (found by a worker of the same host)",
                 now,
                 policy,
-                suspect=_died_alone(s, job.lease_owner),
+                suspect=_died_alone(s, job.lease_owner, 0.0, by_pid=True),
             )
             if status is not None:
                 counts[status.value] = counts.get(status.value, 0) + 1
