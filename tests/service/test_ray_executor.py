@@ -61,6 +61,26 @@ def test_task_options_map_kinds_to_resources() -> None:
     assert task_options("cloud", {})["resources"] == {"kakehashi-cloud": 1.0}
 
 
+def test_readiness_is_a_bounded_probe_that_never_blocks_in_ray_init() -> None:
+    import socket as socket_
+
+    from kakehashi.service.executors.ray import RayExecutor, gcs_endpoint, reachable
+
+    assert gcs_endpoint("10.0.0.1:6379") == ("10.0.0.1", 6379)
+    assert gcs_endpoint("ray://head:10001") == ("head", 10001)
+    assert gcs_endpoint("auto", "127.0.0.1:6380") == ("127.0.0.1", 6380)
+    with socket_.socket() as listening:
+        listening.bind(("127.0.0.1", 0))
+        listening.listen()
+        port = listening.getsockname()[1]
+        assert reachable(("127.0.0.1", port))
+    assert not reachable(("127.0.0.1", port))  # closed now
+    executor = RayExecutor(f"127.0.0.1:{port}", RESOURCES)
+    t0 = time.monotonic()
+    assert not executor.ready() and not executor.ready()  # the cluster is down: no claim...
+    assert time.monotonic() - t0 < 5.0  # ...and no ray.init blocking for a minute
+
+
 def test_config_selects_ray_from_env_and_toml(tmp_path: Path) -> None:
     toml = tmp_path / "k.toml"
     toml.write_text('executor = "ray"\nray_address = "10.0.0.1:6379"\n[ray_resources]\ngpu = {GPU = 1}\n')
