@@ -44,9 +44,11 @@ def test_service_killed_while_jobs_run_fails_nothing(tmp_path: Path) -> None:
                 )[0].id
             ] = i
 
-        def running() -> int:
+        def running() -> int:  # jobs run by the workers alive now (not leases of killed ones)
+            pids = [f"-{p.pid}-" for p in svc.workers if p is not None]
             with svc.db.read() as s:
-                return len(list(s.scalars(select(Job.id).where(Job.status == JobStatus.RUNNING.value))))
+                owners = s.scalars(select(Job.lease_owner).where(Job.status == JobStatus.RUNNING.value))
+                return sum(1 for o in owners if o and any(pid in o for pid in pids))
 
         kills = 0
         deadline = time.monotonic() + 150
