@@ -14,6 +14,7 @@ with 503 and ``Retry-After``, the workers with back-off (:mod:`kakehashi.service
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -93,6 +94,16 @@ def make_engine(url: str) -> Engine:
     )
 
 
+_WRITE_LOCKS: dict[str, threading.RLock] = {}
+_WRITE_LOCKS_GUARD = threading.Lock()
+
+
+def _write_lock(url: str) -> threading.RLock:
+    """The process-wide lock of one SQLite file's writers (see :meth:`Database.write`)."""
+    with _WRITE_LOCKS_GUARD:
+        return _WRITE_LOCKS.setdefault(url, threading.RLock())
+
+
 class Database:
     """An engine plus the two kinds of transaction the service uses."""
 
@@ -100,6 +111,7 @@ class Database:
         self.url = normalise_url(url)
         self.engine = make_engine(self.url)
         self.dialect = self.engine.dialect.name
+        self._write_lock = _write_lock(self.url) if self.is_sqlite else None
 
     @property
     def is_sqlite(self) -> bool:
@@ -107,8 +119,17 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """A session in a writing transaction, committed on success, rolled back on error."""
-        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+        """A session in a writing transaction, committed on success, rolled back on error.
+
+        On SQLite the writers of one process take turns on a lock before ``BEGIN IMMEDIATE``:
+        one writer path per process, so that the API's request threads queue in memory (and
+        run the moment the file lock is free) instead of polling SQLite's busy handler, whose
+        growing sleeps gave 16 concurrent submitters a p99 of seconds."""
+        if self._write_lock is None:
+            with Session(self.engine, expire_on_commit=False) as session, session.begin():
+                yield session
+            return
+        with self._write_lock, Session(self.engine, expire_on_commit=False) as session, session.begin():
             yield session
 
     @contextmanager
