@@ -67,7 +67,11 @@ def test_cvrp_from_csv_through_the_live_service(live: LiveService, depot_csv: Pa
     token = live.token("routing-a")
     with Client(live.url, token) as client:
         job = client.submit_app(
-            "routing", depot_csv, options={"capacity": CAPACITY, "num_vehicles": VEHICLES}, time_limit=1.0, seed=0
+            "routing",
+            depot_csv,
+            options={"capacity": CAPACITY, "num_vehicles": VEHICLES},
+            time_limit=1.0,
+            seed=0,
         )
         assert job.status == "QUEUED" and job.backend == "pyvrp"
         result = client.result(job.id, timeout=60)
@@ -87,8 +91,19 @@ def test_cli_submit_app_and_answer(live: LiveService, depot_csv: Path) -> None:
 
     env = {"KAKEHASHI_URL": live.url, "KAKEHASHI_TOKEN": live.token("routing-cli")}
     runner = CliRunner()
-    args = ["submit", str(depot_csv), "--app", "routing", "--option", f"capacity={CAPACITY}",
-            "--option", f"num_vehicles={VEHICLES}", "--time-limit", "1", "--json"]
+    args = [
+        "submit",
+        str(depot_csv),
+        "--app",
+        "routing",
+        "--option",
+        f"capacity={CAPACITY}",
+        "--option",
+        f"num_vehicles={VEHICLES}",
+        "--time-limit",
+        "1",
+        "--json",
+    ]
     submitted = runner.invoke(app, args, env=env)
     assert submitted.exit_code == 0, submitted.output
     job_id = json.loads(submitted.output)["id"]
@@ -122,15 +137,24 @@ def test_demand_above_capacity_is_422_naming_the_record_and_rule(harness: Harnes
     # total demand above the fleet: infeasible by construction
     r = harness.client.post(
         "/v1/jobs",
-        json={"app": "routing", "input": text.replace(",80", ",5"), "format": "csv",
-              "options": {"capacity": CAPACITY, "num_vehicles": 1}},
+        json={
+            "app": "routing",
+            "input": text.replace(",80", ",5"),
+            "format": "csv",
+            "options": {"capacity": CAPACITY, "num_vehicles": 1},
+        },
         headers=harness.h(),
     )
     assert r.status_code == 422 and "fleet" in r.json()["detail"]
     # a backend the app's service route does not offer, an unknown option
     for extra in ({"backend": "sa"}, {"options": {"capacity": CAPACITY, "speed": 3}}):
-        payload = {"app": "routing", "input": depot_csv.read_text(), "format": "csv",
-                   "options": {"capacity": CAPACITY}, **extra}
+        payload = {
+            "app": "routing",
+            "input": depot_csv.read_text(),
+            "format": "csv",
+            "options": {"capacity": CAPACITY},
+            **extra,
+        }
         assert harness.client.post("/v1/jobs", json=payload, headers=harness.h()).status_code == 422
 
 
@@ -158,15 +182,23 @@ def test_portfolio_and_unit_commitment_inputs_are_built(harness: Harness) -> Non
     root = examples_dir()
     r = harness.client.post(
         "/v1/jobs",
-        json={"app": "portfolio", "input": (root / "portfolio" / "assets.csv").read_text(), "format": "csv",
-              "options": {"k": 4, "lambda": 0.5}},
+        json={
+            "app": "portfolio",
+            "input": (root / "portfolio" / "assets.csv").read_text(),
+            "format": "csv",
+            "options": {"k": 4, "lambda": 0.5},
+        },
         headers=harness.h(),
     )
     assert r.status_code == 201 and r.json()["backend"] == "scip"
     r = harness.client.post(
         "/v1/jobs",
-        json={"app": "portfolio", "input": (root / "portfolio" / "assets.csv").read_text(), "format": "csv",
-              "options": {"k": 9}},
+        json={
+            "app": "portfolio",
+            "input": (root / "portfolio" / "assets.csv").read_text(),
+            "format": "csv",
+            "options": {"k": 9},
+        },
         headers=harness.h(),
     )
     assert r.status_code == 422 and r.json()["field"] == "k"
@@ -178,10 +210,15 @@ def test_portfolio_and_unit_commitment_inputs_are_built(harness: Harness) -> Non
     assert r.status_code == 422 and r.json()["field"] == "demand[3]"
 
 
-def test_client_raises_model_error_for_bad_domain_input(live: LiveService, tmp_path: Path, depot_csv: Path) -> None:
+def test_client_raises_model_error_for_bad_domain_input(
+    live: LiveService, tmp_path: Path, depot_csv: Path
+) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text(depot_csv.read_text().replace("c2,83,6,5", "c2,83,6,80"))
-    with Client(live.url, live.token("routing-a")) as client, pytest.raises(ModelError, match="demand <= capacity"):
+    with (
+        Client(live.url, live.token("routing-a")) as client,
+        pytest.raises(ModelError, match="demand <= capacity"),
+    ):
         client.submit_app("routing", bad, options={"capacity": CAPACITY})
 
 
@@ -212,8 +249,14 @@ def test_async_client_submits_json_input_and_gets_the_answer(live: LiveService, 
     from kakehashi.client import AsyncClient
 
     coords, demands = _nodes(depot_csv)
-    instance = {"name": "depot-json", "kind": "cvrp", "coords": coords, "demands": demands,
-                "capacity": CAPACITY, "num_vehicles": VEHICLES}
+    instance = {
+        "name": "depot-json",
+        "kind": "cvrp",
+        "coords": coords,
+        "demands": demands,
+        "capacity": CAPACITY,
+        "num_vehicles": VEHICLES,
+    }
 
     async def go() -> dict[str, object]:
         async with AsyncClient(live.url, live.token("routing-async")) as client:

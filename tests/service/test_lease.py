@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -81,15 +82,87 @@ def test_expired_lease_requeues_and_stale_attempt_cannot_write(store: tuple[Data
     assert result == '{"fresh": 1}'
 
 
-def test_max_attempts_fails_with_reason(store: tuple[Database, str]) -> None:
+def test_lost_leases_do_not_burn_attempts_and_a_separate_limit_stops_them(
+    store: tuple[Database, str],
+) -> None:
     db, pid = store
     job, _ = jobs.submit(db, pid, _spec(), max_attempts=2)
-    for _ in range(2):
+    policy = lease.LossPolicy(max_infra_losses=3, backoff_seconds=0.0)
+    for _ in range(3):  # more losses than max_attempts: still re-queued, the job did nothing wrong
         assert lease.claim(db, "w", 1.0) is not None
-        lease.reap_expired(db, now=time.time() + 5)
+        assert lease.reap_expired(db, now=time.time() + 5, policy=policy) == {"QUEUED": 1}
     j = jobs.get(db, pid, job.id)
-    assert j.status == JobStatus.FAILED and j.attempt == 2
-    assert j.error is not None and "lease expired" in j.error
+    assert j.status == JobStatus.QUEUED and j.attempt == 3 and j.infra_losses == 3 and j.job_faults == 0
+    assert lease.claim(db, "w", 1.0) is not None
+    assert lease.reap_expired(db, now=time.time() + 5, policy=policy) == {"FAILED": 1}
+    j = jobs.get(db, pid, job.id)
+    assert j.status == JobStatus.FAILED and j.error is not None and "lost 4 times" in j.error
+    _, events = jobs.events_after(db, pid, job.id)
+    lost = [json.loads(e.data_json) for e in events if e.kind == "lost"]
+    assert len(lost) == 4 and all(
+        e["fault"] == "infrastructure" and e["reason"] == "lease expired" for e in lost
+    )
+
+
+def test_second_loss_backs_off_before_the_job_is_claimed_again(store: tuple[Database, str]) -> None:
+    db, pid = store
+    jobs.submit(db, pid, _spec())
+    policy = lease.LossPolicy(backoff_seconds=30.0)
+    now = time.time()
+    for _ in range(2):
+        assert lease.claim(db, "w", 1.0, now=now) is not None
+        lease.reap_expired(db, now=now + 5, policy=policy)
+    assert lease.claim(db, "w", 1.0, now=now + 6) is None  # waits its back-off (30 s)
+    assert lease.claim(db, "w", 1.0, now=now + 40) is not None
+
+
+def test_job_fault_counts_toward_max_attempts(store: tuple[Database, str]) -> None:
+    db, pid = store
+    jobs.submit(db, pid, _spec(), max_attempts=2)
+    c = lease.claim(db, "w", 30.0)
+    assert c is not None and c.job_faults == 0 and c.max_attempts == 2
+    assert lease.requeue_fault(db, c, "solver exited with code -9")
+    c2 = lease.claim(db, "w", 30.0)
+    assert c2 is not None and c2.job_faults == 1 and c2.attempt == 2
+    assert not lease.requeue_fault(db, c, "stale")  # fenced by attempt
+
+
+def _worker(db: Database, wid: str, *, started: float, seen: float) -> None:
+    from kakehashi.service.store.models import WorkerRecord
+
+    with db.write() as s:
+        s.add(WorkerRecord(id=wid, host="h1", pid=1, started_at=started, last_seen=seen, boot_id="b"))
+
+
+def test_poison_job_that_kills_every_worker_alone_is_failed(store: tuple[Database, str]) -> None:
+    db, pid = store
+    job, _ = jobs.submit(db, pid, _spec())
+    now = time.time()
+    _worker(db, "survivor", started=now - 100, seen=now + 100)  # a sibling that outlives each death
+    for k in range(3):
+        wid = f"victim{k}"
+        _worker(db, wid, started=now - 50, seen=now)
+        assert lease.claim(db, wid, 1.0, now=now) is not None
+        counts = lease.reap_expired(db, now=now + 5, policy=lease.LossPolicy(backoff_seconds=0.0))
+    assert counts == {"FAILED": 1}
+    j = jobs.get(db, pid, job.id)
+    assert (
+        j.status == JobStatus.FAILED and j.error is not None and "poison job: 3 different workers" in j.error
+    )
+
+
+def test_a_whole_service_killed_is_not_a_poison_suspect(store: tuple[Database, str]) -> None:
+    db, pid = store
+    job, _ = jobs.submit(db, pid, _spec())
+    now = time.time()
+    for k in range(4):  # each kill takes every worker of the host; the next incarnation starts later
+        wid = f"incarnation{k}"
+        _worker(db, wid, started=now + 10 * k, seen=now + 10 * k + 1)
+        _worker(db, f"{wid}-sibling", started=now + 10 * k, seen=now + 10 * k + 1)
+        assert lease.claim(db, wid, 1.0, now=now + 10 * k + 1) is not None
+        lease.reap_expired(db, now=now + 10 * k + 5, policy=lease.LossPolicy(backoff_seconds=0.0))
+    j = jobs.get(db, pid, job.id)
+    assert j.status == JobStatus.QUEUED and j.infra_losses == 4 and j.suspect_workers_json == "[]"
 
 
 def test_cancel_queued_running_and_finished(store: tuple[Database, str]) -> None:

@@ -389,7 +389,9 @@ def test_migration_0002_upgrades_a_0001_database_with_data(db_url: str) -> None:
                 )
             )
         upgrade(db)
-        assert current_revision(db) == "0002"
+        from kakehashi.service.store.migrate import head_revision
+
+        assert current_revision(db) == head_revision()
         with db.read() as s:
             e = s.scalars(select(LedgerEntry)).one()
         assert e.list_yen == 1.0 and e.discount_rate == 0.0 and e.cost_yen == 1.0

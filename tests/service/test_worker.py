@@ -102,13 +102,15 @@ def test_cancel_kills_running_solve_within_seconds(env: tuple[Database, str]) ->
     assert job.status == JobStatus.CANCELLED and job.error == "cancelled while running"
 
 
-def test_solver_crash_fails_the_job_and_next_job_gets_fresh_child(env: tuple[Database, str]) -> None:
+def test_solver_crash_is_a_job_fault_retried_up_to_max_attempts(env: tuple[Database, str]) -> None:
     db, pid = env
     job_id = _submit(db, pid, 0)
     config = ServiceConfig(database_url=str(db.url), runner_command=(sys.executable, FAKE, "crash"))
-    assert Worker(config, db).run(exit_when_idle=True) == 1
+    assert Worker(config, db).run(exit_when_idle=True) == config.max_attempts  # a fresh child each time
     job = jobs.get(db, pid, job_id)
     assert job.status == JobStatus.FAILED and "exited with code 3" in (job.error or "")
+    assert job.attempt == config.max_attempts and job.job_faults == config.max_attempts - 1
+    assert job.infra_losses == 0
 
 
 def test_graceful_stop_gives_the_job_back(env: tuple[Database, str]) -> None:

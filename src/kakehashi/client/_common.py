@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -210,6 +211,11 @@ def job_failure(body: dict[str, Any]) -> KakehashiError:
     if message and cls is ModelError:
         return ModelError(message)
     return JobError(str(body.get("detail") or job_error))
+
+
+def new_idempotency_key() -> str:
+    """A fresh Idempotency-Key for one submit (the client's retries of it reuse the key)."""
+    return f"sdk-{uuid.uuid4().hex}"
 
 
 def connection_error(url: str, exc: Exception) -> JobError:

@@ -17,9 +17,11 @@ from kakehashi.client._common import (
     connection_error,
     domain_request,
     job_failure,
+    new_idempotency_key,
     raise_for_problem,
     submit_request,
 )
+from kakehashi.client._retry import RETRY_STATUSES, RetryPolicy, describe
 from kakehashi.client.sync import LONG_POLL_SECONDS
 from kakehashi.exceptions import JobError
 from kakehashi.model.problem import Problem
@@ -33,6 +35,8 @@ class AsyncClient:
         url: the service, e.g. ``http://127.0.0.1:8000``.
         token: an API token of your project (``kakehashi admin token create PROJECT``).
         timeout: seconds per HTTP request (long polls add their wait to it).
+        retry: when and how long to retry through outages (default :class:`RetryPolicy`: idempotent
+            calls and submits, which carry an Idempotency-Key, for up to 120 s, announced on stderr).
         http_client: an ``httpx.AsyncClient`` to use instead of creating one (tests, proxies).
 
     Example::
@@ -43,12 +47,19 @@ class AsyncClient:
     """
 
     def __init__(
-        self, url: str, token: str, *, timeout: float = 30.0, http_client: httpx.AsyncClient | None = None
+        self,
+        url: str,
+        token: str,
+        *,
+        timeout: float = 30.0,
+        http_client: httpx.AsyncClient | None = None,
+        retry: RetryPolicy | None = None,
     ) -> None:
         self.url = url.rstrip("/")
         self.timeout = timeout
         self._http = http_client or httpx.AsyncClient(base_url=self.url, timeout=timeout)
         self._headers = {"Authorization": f"Bearer {token}"}
+        self.retry = retry or RetryPolicy()
 
     async def __aenter__(self) -> AsyncClient:
         return self
@@ -60,12 +71,30 @@ class AsyncClient:
         await self._http.aclose()
 
     async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """Send a request, retrying it through outages as :attr:`retry` allows."""
         headers = {**self._headers, **kwargs.pop("headers", {})}
-        try:
-            response = await self._http.request(method, path, headers=headers, **kwargs)
-        except httpx.TransportError as exc:
-            raise connection_error(self.url, exc) from exc
-        return response
+        policy = self.retry
+        start = time.monotonic()
+        retry = 0
+        while True:
+            response: httpx.Response | None = None
+            error: httpx.TransportError | None = None
+            try:
+                response = await self._http.request(method, path, headers=headers, **kwargs)
+            except httpx.TransportError as exc:
+                error = exc
+            if error is None and response is not None and response.status_code not in RETRY_STATUSES:
+                return response
+            left = policy.deadline_seconds - (time.monotonic() - start)
+            wait = min(policy.backoff(retry, response), max(0.0, left))
+            if not policy.should_retry(method, path, headers, response=response, error=error) or left <= 0:
+                if error is not None:
+                    raise connection_error(self.url, error) from error
+                assert response is not None
+                return response
+            policy.announce(self.url, method, path, describe(response, error), wait, left)
+            await asyncio.sleep(wait)
+            retry += 1
 
     async def _json(self, method: str, path: str, **kwargs: Any) -> Any:
         response = await self._request(method, path, **kwargs)
@@ -89,7 +118,8 @@ class AsyncClient:
     ) -> Job:
         """Submit a Problem (or upload an LP/MPS/JSON file by path); returns the queued Job.
 
-        With ``idempotency_key``, retrying the same submission returns the same job.
+        With ``idempotency_key``, retrying the same submission returns the same job; without one
+        the client makes a fresh key, so its own retries through an outage create one job.
         ``alternatives``: backends allowed when the asked ones' machines are down; ``deadline``
         and ``cost_cap_yen``: rejected at once (ModelError) when the pool cannot meet them. A
         quota the job would exceed raises QuotaError (its ``limit`` and ``remaining`` in the message).
@@ -101,7 +131,7 @@ class AsyncClient:
             seed=seed,
             priority=priority,
             params=params,
-            idempotency_key=idempotency_key,
+            idempotency_key=idempotency_key or new_idempotency_key(),
             alternatives=alternatives,
             deadline=deadline,
             cost_cap_yen=cost_cap_yen,
@@ -172,7 +202,7 @@ class AsyncClient:
             time_limit=time_limit,
             seed=seed,
             priority=priority,
-            idempotency_key=idempotency_key,
+            idempotency_key=idempotency_key or new_idempotency_key(),
         )
         return Job.from_dict(await self._json("POST", "/v1/jobs", **kwargs))
 

@@ -5,8 +5,11 @@ Precedence (later wins): built-in defaults → the TOML file named by ``KAKEHASH
 
     database_url = "postgresql+psycopg://kakehashi@db/kakehashi"
     admin_token = "change-me"
-    lease_seconds = 30.0
-    max_attempts = 3
+    lease_seconds = 6.0      # a dead worker's job is re-queued within ~lease + lease/3 seconds
+    heartbeat_seconds = 2.0
+    max_attempts = 3         # attempts whose solve crashed (job faults)
+    max_infra_losses = 20    # attempts lost with a worker, node or service
+    poison_workers = 3
     [prices]            # yen per machine-second, per backend hardware kind
     cpu = 0.01
     gpu = 0.1
@@ -18,7 +21,10 @@ Precedence (later wins): built-in defaults → the TOML file named by ``KAKEHASH
 
 Environment variables: ``KAKEHASHI_DATABASE_URL``, ``KAKEHASHI_HOME`` (where the embedded SQLite
 database lives, default ``~/.kakehashi``), ``KAKEHASHI_ADMIN_TOKEN``, ``KAKEHASHI_LEASE_SECONDS``,
-``KAKEHASHI_MAX_ATTEMPTS``, ``KAKEHASHI_PRICE_<KIND>`` (e.g. ``KAKEHASHI_PRICE_QPU_ANNEAL``),
+``KAKEHASHI_MAX_ATTEMPTS``, ``KAKEHASHI_HEARTBEAT_SECONDS``, ``KAKEHASHI_MAX_INFRA_LOSSES``,
+``KAKEHASHI_INFRA_DEADLINE_SECONDS``, ``KAKEHASHI_POISON_WORKERS``,
+``KAKEHASHI_REQUEUE_BACKOFF_SECONDS``, ``KAKEHASHI_DB_BACKOFF_CAP_SECONDS``,
+``KAKEHASHI_SPOOL_DIR``, ``KAKEHASHI_PRICE_<KIND>`` (e.g. ``KAKEHASHI_PRICE_QPU_ANNEAL``),
 ``KAKEHASHI_MAX_BODY_BYTES``, ``KAKEHASHI_MAX_VARIABLES``, ``KAKEHASHI_MAX_CONSTRAINTS``,
 ``KAKEHASHI_POLL_SECONDS``, ``KAKEHASHI_LOG_LEVEL``, ``KAKEHASHI_EXECUTOR`` (``local`` | ``ray``),
 ``KAKEHASHI_RAY_ADDRESS``, ``KAKEHASHI_RAY_RESOURCES`` (JSON: kind → resources, merged per kind),
@@ -32,9 +38,12 @@ import os
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kakehashi.exceptions import KakehashiError
+
+if TYPE_CHECKING:
+    from kakehashi.service.lease import LossPolicy
 
 #: Default unit prices in yen per machine-second, per hardware kind (operators override them).
 DEFAULT_PRICES: dict[str, float] = {
@@ -66,9 +75,25 @@ class ServiceConfig:
         database_url: SQLAlchemy URL; default an embedded SQLite file under ``KAKEHASHI_HOME``.
         admin_token: bearer token of the admin routes (``/v1/admin/...``); None disables them.
         prices: unit price in yen per machine-second, per hardware kind.
-        lease_seconds: how long a claim lives without a heartbeat (seconds).
-        heartbeat_seconds: how often a worker renews its lease (seconds).
-        max_attempts: claims per job before a job whose workers keep dying is failed.
+        lease_seconds: how long a claim lives without a heartbeat (seconds; default 6). A worker
+            that dies is noticed when its lease runs out and a reaper (every worker, every
+            ``min(lease_seconds / 3, 5)`` s) re-queues its job: within ``4/3 × lease_seconds``
+            (8 s by default); at once when the dead worker's own host restarts a worker.
+        heartbeat_seconds: how often a worker renews its lease (seconds; default
+            ``lease_seconds / 3``).
+        max_attempts: attempts per job whose solve crashed its solver or ran out of memory (the
+            job's fault) before the job is failed.
+        max_infra_losses: attempts per job lost with their worker, node or service (not the
+            job's fault: re-queued with back-off) before the job is failed.
+        infra_deadline_seconds: a job lost after this long since its submission fails (seconds).
+        poison_workers: different workers that died alone while running a job before it is
+            failed as a poison job.
+        requeue_backoff_seconds: the back-off before a job lost twice is claimed again (seconds);
+            doubling with every further loss, at most 60 s.
+        db_backoff_cap_seconds: the longest wait between a worker's tries to reach the database
+            in an outage (seconds; the waits start at 0.1 s and double).
+        spool_dir: where workers keep results they could not write yet (default: next to an
+            SQLite database file, else ``$KAKEHASHI_HOME/spool``).
         poll_seconds: how long an idle worker sleeps between claim attempts (seconds).
         max_body_bytes: the largest body of ``POST /v1/jobs`` and ``POST /v1/estimate`` (bytes),
             with or without a Content-Length → 413 beyond.
@@ -93,9 +118,15 @@ class ServiceConfig:
     database_url: str = ""
     admin_token: str | None = None
     prices: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_PRICES))
-    lease_seconds: float = 30.0
+    lease_seconds: float = 6.0
     heartbeat_seconds: float = 0.0
     max_attempts: int = 3
+    max_infra_losses: int = 20
+    infra_deadline_seconds: float = 24 * 3600.0
+    poison_workers: int = 3
+    requeue_backoff_seconds: float = 1.0
+    db_backoff_cap_seconds: float = 5.0
+    spool_dir: str | None = None
     poll_seconds: float = 0.05
     max_body_bytes: int = 16 * 1024 * 1024
     max_admin_body_bytes: int = 64 * 1024
@@ -125,8 +156,36 @@ class ServiceConfig:
             object.__setattr__(self, "heartbeat_seconds", max(0.05, self.lease_seconds / 3.0))
         if self.lease_seconds <= 0 or self.max_attempts < 1:
             raise KakehashiError("config: lease_seconds must be > 0 and max_attempts >= 1")
+        if self.max_infra_losses < 1 or self.poison_workers < 1:
+            raise KakehashiError("config: max_infra_losses and poison_workers must be >= 1")
         if self.executor not in EXECUTORS:
             raise KakehashiError(f"config: executor must be one of {EXECUTORS}, got {self.executor!r}")
+
+    @property
+    def reap_seconds(self) -> float:
+        """How often each worker reaps expired leases (seconds)."""
+        return min(self.lease_seconds / 3.0, 5.0)
+
+    def loss_policy(self) -> LossPolicy:
+        """The infrastructure-loss limits of :mod:`kakehashi.service.lease`."""
+        from kakehashi.service.lease import LossPolicy
+
+        return LossPolicy(
+            max_infra_losses=self.max_infra_losses,
+            deadline_seconds=self.infra_deadline_seconds,
+            poison_workers=self.poison_workers,
+            backoff_seconds=self.requeue_backoff_seconds,
+            sibling_margin_seconds=max(self.heartbeat_seconds * 1.5, self.lease_seconds / 2.0),
+        )
+
+    def spool_path(self) -> Path:
+        """The directory of the workers' result spool (see :mod:`kakehashi.service.spool`)."""
+        if self.spool_dir:
+            return Path(self.spool_dir)
+        if self.database_url.startswith("sqlite:///") and ":memory:" not in self.database_url:
+            db = Path(self.database_url.removeprefix("sqlite:///"))
+            return db.with_name(db.name + ".spool")
+        return _default_home() / "spool"
 
     def price(self, hardware: str) -> float:
         """Unit price in yen per machine-second for ``hardware`` (0 when not configured)."""
@@ -143,6 +202,12 @@ _ENV_FIELDS: dict[str, str] = {
     "KAKEHASHI_LEASE_SECONDS": "lease_seconds",
     "KAKEHASHI_HEARTBEAT_SECONDS": "heartbeat_seconds",
     "KAKEHASHI_MAX_ATTEMPTS": "max_attempts",
+    "KAKEHASHI_MAX_INFRA_LOSSES": "max_infra_losses",
+    "KAKEHASHI_INFRA_DEADLINE_SECONDS": "infra_deadline_seconds",
+    "KAKEHASHI_POISON_WORKERS": "poison_workers",
+    "KAKEHASHI_REQUEUE_BACKOFF_SECONDS": "requeue_backoff_seconds",
+    "KAKEHASHI_DB_BACKOFF_CAP_SECONDS": "db_backoff_cap_seconds",
+    "KAKEHASHI_SPOOL_DIR": "spool_dir",
     "KAKEHASHI_POLL_SECONDS": "poll_seconds",
     "KAKEHASHI_MAX_BODY_BYTES": "max_body_bytes",
     "KAKEHASHI_MAX_ADMIN_BODY_BYTES": "max_admin_body_bytes",

@@ -105,7 +105,9 @@ def _read_text(app: str, text: str, fmt: str | None, name: str, reader: Callable
         fmt = next(iter(formats))
     suffix = formats.get(fmt.lower())
     if suffix is None:
-        raise ModelError(f"unknown {app} format {fmt!r}; expected one of {', '.join(formats)}", field="format")
+        raise ModelError(
+            f"unknown {app} format {fmt!r}; expected one of {', '.join(formats)}", field="format"
+        )
     stem = "".join(c for c in name if c.isalnum() or c in "-_.")[:80] or app
     with tempfile.TemporaryDirectory(prefix="kh-domain-") as tmp:
         path = Path(tmp) / f"{stem}{suffix}"
@@ -115,7 +117,9 @@ def _read_text(app: str, text: str, fmt: str | None, name: str, reader: Callable
         except ModelError as exc:
             raise _relabel(exc, "input") from None
         except (ValueError, TypeError, KeyError, IndexError, OSError, UnicodeError) as exc:
-            raise ModelError(f"cannot read the {app} input: {type(exc).__name__}: {exc}", source="input") from None
+            raise ModelError(
+                f"cannot read the {app} input: {type(exc).__name__}: {exc}", source="input"
+            ) from None
 
 
 def _pick_backend(app: str, backend: str | list[str], allowed: tuple[str, ...], auto: str) -> str | list[str]:
@@ -141,7 +145,11 @@ def _max_nodes(max_variables: int) -> int:
 
 
 def _routing(
-    data: Mapping[str, Any] | str, fmt: str | None, name: str, raw_options: Mapping[str, Any], max_variables: int
+    data: Mapping[str, Any] | str,
+    fmt: str | None,
+    name: str,
+    raw_options: Mapping[str, Any],
+    max_variables: int,
 ) -> tuple[Problem, dict[str, Any], Any]:
     from kakehashi.apps.routing import RoutingInstance, read_routing
 
@@ -175,15 +183,22 @@ def _routing(
         )
     why = inst.check_feasible_by_construction()
     if why is not None:
-        raise ModelError(f"infeasible by construction: {why} (rule: total demand <= fleet capacity)",
-                         source="input", field="num_vehicles")
+        raise ModelError(
+            f"infeasible by construction: {why} (rule: total demand <= fleet capacity)",
+            source="input",
+            field="num_vehicles",
+        )
     from kakehashi.apps.routing import to_problem
 
     return to_problem(inst), inst.model_dump(mode="json"), opts
 
 
 def _portfolio(
-    data: Mapping[str, Any] | str, fmt: str | None, name: str, raw_options: Mapping[str, Any], max_variables: int
+    data: Mapping[str, Any] | str,
+    fmt: str | None,
+    name: str,
+    raw_options: Mapping[str, Any],
+    max_variables: int,
 ) -> tuple[Problem, dict[str, Any], Any]:
     from kakehashi.apps.portfolio import PortfolioInstance, PortfolioSettings, read_portfolio, to_problem
 
@@ -193,8 +208,11 @@ def _portfolio(
     else:
         mean = data.get("mean")
         if isinstance(mean, list) and 2 * len(mean) > max_variables:
-            raise ModelError(f"{len(mean)} assets; this service accepts at most {max_variables // 2}",
-                             source="input", field="mean")
+            raise ModelError(
+                f"{len(mean)} assets; this service accepts at most {max_variables // 2}",
+                source="input",
+                field="mean",
+            )
         merged = {"source": "input", **data}
         inst = _validated(PortfolioInstance, merged, "portfolio instance")
     assert isinstance(inst, PortfolioInstance)
@@ -207,7 +225,11 @@ def _portfolio(
 
 
 def _unit_commitment(
-    data: Mapping[str, Any] | str, fmt: str | None, name: str, raw_options: Mapping[str, Any], max_variables: int
+    data: Mapping[str, Any] | str,
+    fmt: str | None,
+    name: str,
+    raw_options: Mapping[str, Any],
+    max_variables: int,
 ) -> tuple[Problem, dict[str, Any], Any]:
     from kakehashi.apps.energy import UnitCommitmentInstance, read_unit_commitment, to_problem
 
@@ -217,7 +239,11 @@ def _unit_commitment(
     else:
         units = data.get("units")
         demand = data.get("demand")
-        if isinstance(units, list) and isinstance(demand, list) and 8 * len(units) * len(demand) > max_variables:
+        if (
+            isinstance(units, list)
+            and isinstance(demand, list)
+            and 8 * len(units) * len(demand) > max_variables
+        ):
             raise ModelError("too many units x hours for this service", source="input", field="units")
         merged = {"source": "input", "name": name, **data}
         inst = _validated(UnitCommitmentInstance, merged, "unit-commitment instance")
@@ -226,10 +252,17 @@ def _unit_commitment(
 
 
 #: app -> (builder, backends offered, backend for 'auto' given the instance JSON).
-_BUILDERS: dict[str, tuple[Callable[..., tuple[Problem, dict[str, Any], Any]], tuple[str, ...],
-                           Callable[[dict[str, Any]], str]]] = {
-    "routing": (_routing, ("pyvrp", "lkh", "ortools-routing"),
-                lambda inst: "lkh" if inst.get("kind") == "tsp" else "pyvrp"),
+_BUILDERS: dict[
+    str,
+    tuple[
+        Callable[..., tuple[Problem, dict[str, Any], Any]], tuple[str, ...], Callable[[dict[str, Any]], str]
+    ],
+] = {
+    "routing": (
+        _routing,
+        ("pyvrp", "lkh", "ortools-routing"),
+        lambda inst: "lkh" if inst.get("kind") == "tsp" else "pyvrp",
+    ),
     "portfolio": (_portfolio, ("scip", "highs"), lambda inst: "scip"),
     "unit-commitment": (_unit_commitment, ("highs", "scip"), lambda inst: "highs"),
 }
@@ -281,8 +314,13 @@ def _routing_answer(instance: dict[str, Any], options: dict[str, Any], result: R
     sol = interpret(result, RoutingInstance(**instance))
     valid = bool(sol.validation and sol.validation.ok)
     violations = list(sol.validation.violations) if sol.validation else ["no validation"]
-    return {"cost": float(sol.total_cost), "unit": "distance", "valid": valid, "violations": violations,
-            "answer": sol.to_summary()}
+    return {
+        "cost": float(sol.total_cost),
+        "unit": "distance",
+        "valid": valid,
+        "violations": violations,
+        "answer": sol.to_summary(),
+    }
 
 
 def _portfolio_answer(instance: dict[str, Any], options: dict[str, Any], result: Result) -> dict[str, Any]:
@@ -296,9 +334,14 @@ def _portfolio_answer(instance: dict[str, Any], options: dict[str, Any], result:
 
     def summary(w: np.ndarray, formulation: str) -> dict[str, Any]:
         ret, var = float(inst.mu @ w), float(w @ inst.sigma @ w)
-        return {"weights": {inst.assets[i]: float(w[i]) for i in np.flatnonzero(w > 1e-6)},
-                "expected_return": ret, "variance": var, "objective": lam * var - (1 - lam) * ret,
-                "violations": validate(w, settings), "formulation": formulation}
+        return {
+            "weights": {inst.assets[i]: float(w[i]) for i in np.flatnonzero(w > 1e-6)},
+            "expected_return": ret,
+            "variance": var,
+            "objective": lam * var - (1 - lam) * ret,
+            "violations": validate(w, settings),
+            "formulation": formulation,
+        }
 
     w = weights_from_sample(inst.n, result.sample, MIQP_UNITS) if result.sample else np.zeros(inst.n)
     best = summary(w, "miqp")
@@ -309,9 +352,13 @@ def _portfolio_answer(instance: dict[str, Any], options: dict[str, Any], result:
             polished["raw_objective"] = best["objective"]
             best = polished
     violations = list(best["violations"]) if result.sample else [f"no portfolio: {result.status.value}"]
-    return {"cost": best["objective"], "unit": f"λ·variance − (1−λ)·return, λ = {lam:g}",
-            "valid": not violations, "violations": violations,
-            "answer": {"instance": inst.name, "lambda": lam, "k": settings.k, **best, "violations": violations}}
+    return {
+        "cost": best["objective"],
+        "unit": f"λ·variance − (1−λ)·return, λ = {lam:g}",
+        "valid": not violations,
+        "violations": violations,
+        "answer": {"instance": inst.name, "lambda": lam, "k": settings.k, **best, "violations": violations},
+    }
 
 
 def _uc_answer(instance: dict[str, Any], options: dict[str, Any], result: Result) -> dict[str, Any]:
@@ -320,12 +367,22 @@ def _uc_answer(instance: dict[str, Any], options: dict[str, Any], result: Result
 
     inst = UnitCommitmentInstance(**instance)
     if not result.sample:
-        return {"cost": None, "unit": "yen", "valid": False, "violations": [f"no schedule: {result.status.value}"],
-                "answer": None}
+        return {
+            "cost": None,
+            "unit": "yen",
+            "valid": False,
+            "violations": [f"no schedule: {result.status.value}"],
+            "answer": None,
+        }
     sch = schedule_from_sample(inst, result.sample)
     sch.status, sch.backend = result.status.value, result.backend
-    return {"cost": sch.cost, "unit": "yen", "valid": not sch.violations, "violations": list(sch.violations),
-            "answer": sch.model_dump(mode="json")}
+    return {
+        "cost": sch.cost,
+        "unit": "yen",
+        "valid": not sch.violations,
+        "violations": list(sch.violations),
+        "answer": sch.model_dump(mode="json"),
+    }
 
 
 _ANSWERS: dict[str, Callable[[dict[str, Any], dict[str, Any], Result], dict[str, Any]]] = {

@@ -12,8 +12,18 @@ On PostgreSQL the pass also holds a transaction advisory lock, so concurrent wor
 away the same slot; on SQLite the whole transaction runs under the database write lock
 (``BEGIN IMMEDIATE``), which makes it atomic. The worker renews ``lease_expires_at`` with
 heartbeats; :func:`reap_expired` returns jobs whose lease ran out to the queue (raising the
-attempt at the next claim) or fails them after ``max_attempts``. :func:`finish` writes the result,
-the ledger row and the terminal state in one transaction, guarded by ``attempt`` and owner.
+attempt at the next claim). :func:`finish` writes the result, the ledger row and the terminal
+state in one transaction, guarded by ``attempt`` and owner.
+
+Attempts count what the job did. A lease that ran out, a worker found dead by its own host
+(:func:`release_dead`) or a machine its executor lost is an *infrastructure loss*
+(:func:`lose`): not the job's fault, so it is re-queued with back-off (``not_before``), bounded
+by :attr:`LossPolicy.max_infra_losses` and a wall-clock deadline, and recorded in the job's
+events. A solve that crashed its solver or ran out of memory is a *job fault*
+(:func:`requeue_fault`), bounded by the job's ``max_attempts``. A poison job that kills every
+worker running it is caught by :attr:`LossPolicy.poison_workers`: a loss is *suspect* when the
+worker died alone (another worker on its host that was running before it died outlived it), and
+the job fails once that many different workers died alone under it.
 
 Clocks: lease times are the workers' wall clocks (UNIX seconds); hosts sharing a database must
 keep their clocks in sync (NTP) to well under ``lease_seconds``.
@@ -34,7 +44,7 @@ from kakehashi.service.jobs import JobStatus, add_event
 from kakehashi.service.pool_state import PoolSource, snapshot
 from kakehashi.service.scheduling import run_pass
 from kakehashi.service.store.db import Database
-from kakehashi.service.store.models import Job, JobResult, LedgerEntry, Project
+from kakehashi.service.store.models import Job, JobResult, LedgerEntry, Project, WorkerRecord
 
 #: PostgreSQL advisory lock key of the claim pass ("kakc").
 _PG_CLAIM_LOCK = 0x6B616B63
@@ -55,6 +65,38 @@ class Claim:
     problem_json: str
     created_at: float
     started_at: float
+    #: attempts of this job whose solve crashed so far, and the most allowed (job faults)
+    job_faults: int = 0
+    max_attempts: int = 3
+
+
+@dataclass(frozen=True)
+class LossPolicy:
+    """How infrastructure losses are retried (see the module docstring).
+
+    Attributes:
+        max_infra_losses: lost attempts (worker, node or service lost) after which a job fails.
+        deadline_seconds: a job lost after this long since its submission fails (seconds).
+        poison_workers: different workers dying alone under a job that make it a poison job.
+        backoff_seconds: the wait before a job lost twice is claimed again (seconds); it
+            doubles with each further loss (the first loss is retried at once)...
+        backoff_cap_seconds: ...up to this (seconds).
+        sibling_margin_seconds: a sibling seen this much later than a dead worker outlived it
+            (seconds; more than a heartbeat period, less than a lease period).
+    """
+
+    max_infra_losses: int = 20
+    deadline_seconds: float = 24 * 3600.0
+    poison_workers: int = 3
+    backoff_seconds: float = 1.0
+    backoff_cap_seconds: float = 60.0
+    sibling_margin_seconds: float = 3.0
+
+    def backoff(self, losses: int) -> float:
+        """Seconds before a job lost ``losses`` times may be claimed again."""
+        if losses <= 1:
+            return 0.0
+        return float(min(self.backoff_cap_seconds, self.backoff_seconds * 2 ** (losses - 2)))
 
 
 class Beat(Enum):
@@ -83,6 +125,9 @@ class Outcome:
     unit_price_yen: float = 0.0
     bill: bool = True
     progress: list[dict[str, Any]] = field(default_factory=list)
+    #: the job's own solve crashed its solver or ran out of memory (a job fault, see
+    #: :func:`requeue_fault`), rather than ending with an answer or an error of its own
+    fault: bool = False
 
 
 def claim(
@@ -143,6 +188,7 @@ def claim(
                     updated_at=now,
                     placement_json=json.dumps(placement),
                     wait_reason=None,
+                    not_before=None,
                 )
                 .returning(
                     Job.id,
@@ -154,6 +200,8 @@ def claim(
                     Job.params_json,
                     Job.problem_json,
                     Job.created_at,
+                    Job.job_faults,
+                    Job.max_attempts,
                 )
             ).first()
             if row is not None:
@@ -187,6 +235,8 @@ def claim(
         problem_json=row.problem_json,
         created_at=row.created_at,
         started_at=now,
+        job_faults=row.job_faults,
+        max_attempts=row.max_attempts,
     )
 
 
@@ -200,7 +250,9 @@ def _current(c: Claim) -> Any:
 
 
 def heartbeat(db: Database, c: Claim, lease_seconds: float, *, now: float | None = None) -> Beat:
-    """Renew the lease of ``c``; say whether to go on, cancel, or give up (lease lost)."""
+    """Renew the lease of ``c``; say whether to go on, cancel, or give up (lease lost).
+
+    The worker's record is marked seen in the same transaction (dead-worker detection)."""
     now = time.time() if now is None else now
     with db.write() as s:
         row = s.execute(
@@ -209,19 +261,23 @@ def heartbeat(db: Database, c: Claim, lease_seconds: float, *, now: float | None
             .values(lease_expires_at=now + lease_seconds, updated_at=now)
             .returning(Job.cancel_requested)
         ).first()
+        if row is not None and lease_seconds > 0:
+            s.execute(update(WorkerRecord).where(WorkerRecord.id == c.worker_id).values(last_seen=now))
     if row is None:
         return Beat.LOST
     return Beat.CANCEL if row.cancel_requested else Beat.OK
 
 
-def progress(db: Database, c: Claim, events: list[dict[str, Any]]) -> None:
-    """Record progress events of the current attempt in one transaction (dropped when the lease is lost)."""
+def progress(db: Database, c: Claim, events: list[dict[str, Any]]) -> bool:
+    """Record progress events of the current attempt in one transaction (dropped when the lease
+    is lost). True when the database answered (recorded or dropped)."""
     if not events:
-        return
+        return True
     with db.write() as s:
         if s.scalars(select(Job.id).where(_current(c))).first() is not None:
             for data in events:
                 add_event(s, c.job_id, "progress", {"attempt": c.attempt, **data})
+    return True
 
 
 def finish(db: Database, c: Claim, outcome: Outcome, *, now: float | None = None) -> bool:
@@ -338,44 +394,245 @@ def release(db: Database, c: Claim, reason: str, *, now: float | None = None) ->
     return True
 
 
-def reap_expired(db: Database, *, now: float | None = None) -> dict[str, int]:
-    """Deal with RUNNING jobs whose lease expired (their worker died or hung).
-
-    A job the user asked to cancel becomes CANCELLED; one that used up ``max_attempts``
-    becomes FAILED with the reason; the rest go back to QUEUED. Returns counts per new state.
-    """
+def requeue_fault(db: Database, c: Claim, error: str, *, now: float | None = None) -> bool:
+    """A job fault (the solve crashed its solver, ran out of memory) with attempts left: give the
+    job back to the queue with ``job_faults`` raised. Fenced like :func:`finish`; True when done.
+    The worker fails the job through :func:`finish` instead once ``max_attempts`` is reached."""
     now = time.time() if now is None else now
-    expired = (Job.status == JobStatus.RUNNING.value) & (Job.lease_expires_at < now)
-    counts: dict[str, int] = {}
-    common = {"lease_owner": None, "lease_expires_at": None, "updated_at": now}
-    plans: list[tuple[Any, JobStatus, dict[str, Any]]] = [
-        (
-            expired & Job.cancel_requested.is_(True),
-            JobStatus.CANCELLED,
-            {"finished_at": now, "error": "cancelled; its worker stopped responding"},
-        ),
-        (
-            expired & Job.cancel_requested.is_(False) & (Job.attempt >= Job.max_attempts),
-            JobStatus.FAILED,
-            {"finished_at": now, "error": "worker lost (lease expired) on every attempt"},
-        ),
-        (expired & Job.cancel_requested.is_(False) & (Job.attempt < Job.max_attempts), JobStatus.QUEUED, {}),
-    ]
     with db.write() as s:
-        for cond, status, values in plans:
-            rows = s.execute(
-                update(Job)
-                .where(cond)
-                .values(status=status.value, **common, **values)
-                .returning(Job.id, Job.attempt)
-            ).all()
-            for row in rows:
-                kind = "requeued" if status is JobStatus.QUEUED else status.value.lower()
-                add_event(
-                    s,
-                    row.id,
-                    kind,
-                    {"status": status.value, "attempt": row.attempt, "reason": "lease expired"},
-                )
-            counts[status.value] = len(rows)
+        done = s.execute(
+            update(Job)
+            .where(_current(c))
+            .values(
+                status=JobStatus.QUEUED.value,
+                lease_owner=None,
+                lease_expires_at=None,
+                updated_at=now,
+                job_faults=Job.job_faults + 1,
+            )
+        )
+        if done.rowcount != 1:  # type: ignore[attr-defined]
+            return False
+        data = {
+            "status": JobStatus.QUEUED.value,
+            "attempt": c.attempt,
+            "reason": f"job fault {c.job_faults + 1} of {c.max_attempts}: {error}",
+            "fault": "job",
+        }
+        add_event(s, c.job_id, "requeued", data)
+    return True
+
+
+def _died_alone(s: Any, worker_id: str | None, margin: float, *, by_pid: bool = False) -> bool:
+    """True when ``worker_id`` died while a sibling on its host, already running before it died,
+    outlived it: the death is the job's doing, not a kill of the whole service or host.
+
+    "Outlived": seen more than ``margin`` seconds after the dead worker's last sign of life
+    (lease expiry, judged remotely), or (``by_pid``, judged on the same host and boot) its
+    process is still alive now."""
+    if worker_id is None:
+        return False
+    dead = s.get(WorkerRecord, worker_id)
+    if dead is None:
+        return False
+    sibling = select(WorkerRecord).where(
+        WorkerRecord.host == dead.host,
+        WorkerRecord.id != dead.id,
+        WorkerRecord.started_at < dead.last_seen,
+    )
+    if by_pid:
+        siblings = s.scalars(
+            sibling.where(WorkerRecord.stopped_at.is_(None), WorkerRecord.boot_id == dead.boot_id)
+        )
+        return any(pid_alive(w.pid) for w in siblings)
+    return (
+        s.scalars(sibling.where(WorkerRecord.last_seen > dead.last_seen + margin).limit(1)).first()
+        is not None
+    )
+
+
+def _lose_in(
+    s: Any,
+    job: Any,
+    reason: str,
+    now: float,
+    policy: LossPolicy,
+    *,
+    suspect: bool,
+    data: dict[str, Any] | None = None,
+) -> JobStatus | None:
+    """The infrastructure loss of RUNNING ``job`` (a row with id, attempt, lease_owner, created_at,
+    cancel_requested, infra_losses, suspect_workers_json), inside ``s``; its new state, or None
+    when it was no longer that attempt."""
+    losses = int(job.infra_losses) + 1
+    suspects: list[str] = json.loads(job.suspect_workers_json or "[]")
+    if suspect and job.lease_owner and job.lease_owner not in suspects:
+        suspects.append(job.lease_owner)
+    values: dict[str, Any] = {
+        "lease_owner": None,
+        "lease_expires_at": None,
+        "updated_at": now,
+        "infra_losses": losses,
+        "suspect_workers_json": json.dumps(suspects),
+    }
+    if job.cancel_requested:
+        status, error = JobStatus.CANCELLED, "cancelled; its worker stopped responding"
+    elif len(suspects) >= policy.poison_workers:
+        status = JobStatus.FAILED
+        error = (
+            f"poison job: {len(suspects)} different workers died while running it "
+            f"(each alone on its host); not retried. Last loss: {reason}"
+        )
+    elif losses > policy.max_infra_losses:
+        status = JobStatus.FAILED
+        error = f"lost {losses} times with its worker, node or service (limit {policy.max_infra_losses})"
+    elif now - float(job.created_at) > policy.deadline_seconds:
+        status = JobStatus.FAILED
+        error = f"lost with its worker after {policy.deadline_seconds:.0f} s of retries since submission"
+    else:
+        status, error = JobStatus.QUEUED, ""
+    if status is JobStatus.QUEUED:
+        wait = policy.backoff(losses)
+        values["not_before"] = now + wait if wait > 0 else None
+    else:
+        values.update(finished_at=now, error=error)
+    done = s.execute(
+        update(Job)
+        .where(Job.id == job.id, Job.attempt == job.attempt, Job.status == JobStatus.RUNNING.value)
+        .values(status=status.value, **values)
+    )
+    if done.rowcount != 1:
+        return None
+    lost: dict[str, Any] = {
+        "attempt": job.attempt,
+        "reason": reason,
+        "fault": "infrastructure",
+        "infra_losses": losses,
+        "worker": job.lease_owner,
+        **(data or {}),
+    }
+    if suspect:
+        lost["suspect_workers"] = len(suspects)
+    add_event(s, job.id, "lost", lost)
+    then: dict[str, Any] = {"status": status.value, "attempt": job.attempt, "reason": reason}
+    if status is JobStatus.QUEUED:
+        then["not_before"] = values["not_before"]
+    else:
+        then["error"] = error
+    add_event(s, job.id, "requeued" if status is JobStatus.QUEUED else status.value.lower(), then)
+    return status
+
+
+_LOSS_COLUMNS = (
+    Job.id,
+    Job.attempt,
+    Job.lease_owner,
+    Job.created_at,
+    Job.cancel_requested,
+    Job.infra_losses,
+    Job.suspect_workers_json,
+)
+
+
+def lose(
+    db: Database,
+    c: Claim,
+    reason: str,
+    *,
+    policy: LossPolicy | None = None,
+    data: dict[str, Any] | None = None,
+    now: float | None = None,
+) -> JobStatus | None:
+    """The executor lost the machine running ``c`` (a Ray node died): an infrastructure loss
+    of the current attempt, at once. The new state, or None when ``c`` was no longer current."""
+    now = time.time() if now is None else now
+    with db.write() as s:
+        job = s.execute(select(*_LOSS_COLUMNS).where(_current(c))).first()
+        if job is None:
+            return None
+        return _lose_in(s, job, reason, now, policy or LossPolicy(), suspect=False, data=data)
+
+
+def reap_expired(
+    db: Database, *, now: float | None = None, policy: LossPolicy | None = None
+) -> dict[str, int]:
+    """Deal with RUNNING jobs whose lease expired (their worker died or hung): an infrastructure
+    loss each (see :func:`lose`): QUEUED again after the back-off, CANCELLED when cancel was
+    asked, FAILED past the loss limits or as a poison job. Returns counts per new state."""
+    now = time.time() if now is None else now
+    policy = policy or LossPolicy()
+    counts: dict[str, int] = {}
+    expired = (Job.status == JobStatus.RUNNING.value) & (Job.lease_expires_at < now)
+    with db.write() as s:
+        pick = select(*_LOSS_COLUMNS).where(expired).order_by(Job.seq)
+        if not db.is_sqlite:
+            pick = pick.with_for_update(skip_locked=True)
+        for job in s.execute(pick).all():
+            suspect = _died_alone(s, job.lease_owner, policy.sibling_margin_seconds)
+            status = _lose_in(s, job, "lease expired", now, policy, suspect=suspect)
+            if status is not None:
+                counts[status.value] = counts.get(status.value, 0) + 1
+    return counts
+
+
+def pid_alive(pid: int) -> bool:
+    """True when a process ``pid`` exists on this host (it may belong to someone else)."""
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def release_dead(
+    db: Database,
+    host: str,
+    boot_id: str,
+    *,
+    own_pid: int,
+    policy: LossPolicy | None = None,
+    now: float | None = None,
+) -> dict[str, int]:
+    """Release at once the leases of this host's dead workers: those with the same ``host`` and
+    ``boot_id`` (kernel boot and pid namespace, see :func:`kakehashi.service.identity.boot_id`)
+    whose process is gone, e.g. the previous incarnation of a restarted service. Workers of an
+    earlier boot are left to their leases' expiry (a host name may be shared by mistake). Each
+    release is an infrastructure loss; the dead workers are marked stopped. Returns counts per
+    new state of the jobs; without a ``boot_id`` nothing is released."""
+    now = time.time() if now is None else now
+    policy = policy or LossPolicy()
+    counts: dict[str, int] = {}
+    if not boot_id:
+        return counts
+    with db.write() as s:
+        records = list(
+            s.scalars(
+                select(WorkerRecord).where(WorkerRecord.host == host, WorkerRecord.stopped_at.is_(None))
+            )
+        )
+        dead = [r for r in records if r.boot_id == boot_id and r.pid != own_pid and not pid_alive(r.pid)]
+        if not dead:
+            return counts
+        ids = [r.id for r in dead]
+        running = (Job.status == JobStatus.RUNNING.value) & Job.lease_owner.in_(ids)
+        pick = select(*_LOSS_COLUMNS).where(running).order_by(Job.seq)
+        if not db.is_sqlite:
+            pick = pick.with_for_update(skip_locked=True)
+        for job in s.execute(pick).all():
+            status = _lose_in(
+                s,
+                job,
+                "its worker died (found by a worker of the same host)",
+                now,
+                policy,
+                suspect=_died_alone(s, job.lease_owner, 0.0, by_pid=True),
+            )
+            if status is not None:
+                counts[status.value] = counts.get(status.value, 0) + 1
+        for r in dead:
+            r.stopped_at = now
     return counts

@@ -227,7 +227,9 @@ def snapshot(s: Session, source: PoolSource, now: float | None = None) -> Snapsh
             Job.created_at,
             Job.deadline,
             Job.cost_cap_yen,
-        ).where(Job.status == JobStatus.QUEUED.value)
+        )
+        .where(Job.status == JobStatus.QUEUED.value)
+        .where(Job.not_before.is_(None) | (Job.not_before <= now))  # back-off after a lost attempt
     ).all()
     queue = []
     if len(_REQUESTS) > 100_000:

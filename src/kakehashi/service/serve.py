@@ -36,6 +36,11 @@ def config_env(config: ServiceConfig) -> dict[str, str]:
         "KAKEHASHI_LEASE_SECONDS": repr(config.lease_seconds),
         "KAKEHASHI_HEARTBEAT_SECONDS": repr(config.heartbeat_seconds),
         "KAKEHASHI_MAX_ATTEMPTS": str(config.max_attempts),
+        "KAKEHASHI_MAX_INFRA_LOSSES": str(config.max_infra_losses),
+        "KAKEHASHI_INFRA_DEADLINE_SECONDS": repr(config.infra_deadline_seconds),
+        "KAKEHASHI_POISON_WORKERS": str(config.poison_workers),
+        "KAKEHASHI_REQUEUE_BACKOFF_SECONDS": repr(config.requeue_backoff_seconds),
+        "KAKEHASHI_DB_BACKOFF_CAP_SECONDS": repr(config.db_backoff_cap_seconds),
         "KAKEHASHI_POLL_SECONDS": repr(config.poll_seconds),
         "KAKEHASHI_MAX_BODY_BYTES": str(config.max_body_bytes),
         "KAKEHASHI_MAX_VARIABLES": str(config.max_variables),
@@ -48,6 +53,8 @@ def config_env(config: ServiceConfig) -> dict[str, str]:
         "KAKEHASHI_EXECUTOR": config.executor,
         "KAKEHASHI_RAY_RESOURCES": json.dumps(config.ray_resources, sort_keys=True),
     }
+    if config.spool_dir:
+        env["KAKEHASHI_SPOOL_DIR"] = config.spool_dir
     if config.ray_address:
         env["KAKEHASHI_RAY_ADDRESS"] = config.ray_address
     if config.admin_token:

@@ -7,14 +7,27 @@ time as JSON; with ``executor = "ray"`` a task on a Ray cluster. While the job r
 heartbeats the lease every ``heartbeat_seconds``. Cancelling a running job, a lost lease, or a
 solve running past ``time_limit + kill_grace_seconds`` stops it (SIGKILL of the child, or
 ``ray.cancel(force=True)``) at the next heartbeat. When the executor loses the machine running
-the job (a Ray node died), the worker expires the lease at once and the job takes the lost-lease
-path (re-queued, or FAILED after ``max_attempts``). ``python -m kakehashi.service.worker`` runs
-one worker.
+the job (a Ray node died), the worker records an infrastructure loss at once (re-queued with
+back-off, see :mod:`kakehashi.service.lease`); a solver child that crashed or ran out of memory
+is a job fault (re-queued while ``max_attempts`` allows, else FAILED).
+
+Outages of the database: every database call that fails with an outage error is retried with
+exponential back-off and jitter (0.1 s doubling to ``db_backoff_cap_seconds``), logged once when
+the outage starts and once when it ends (:class:`~kakehashi.service.store.outage.Outage`). A
+running solve goes on through the outage; its lease is renewed when the database returns, and for
+one lease period after an outage the worker does not reap expired leases, so that live workers
+can renew theirs first. A finished outcome is put in the spool (:mod:`kakehashi.service.spool`)
+before it is written and kept (in memory and there) until the database has answered for it; the
+lease is released by that write. At start a worker releases the leases of this host's dead
+workers (same boot, pid gone) and writes their spooled outcomes.
+
+``python -m kakehashi.service.worker`` runs one worker.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import math
@@ -27,8 +40,7 @@ from collections.abc import Collection
 from types import FrameType
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import update as sa_update
 
 from kakehashi.result import Result, Status
 from kakehashi.service import lease
@@ -36,12 +48,15 @@ from kakehashi.service.config import ServiceConfig, load_config
 from kakehashi.service.executors import ExecutionDied, ExecutionLost, Executor, make_executor
 from kakehashi.service.executors.local import SolverDiedError as SolverDiedError
 from kakehashi.service.executors.local import SolverProcess as SolverProcess
-from kakehashi.service.jobs import JobStatus, add_event
+from kakehashi.service.identity import boot_id, host_name
+from kakehashi.service.jobs import JobStatus
 from kakehashi.service.lease import Beat, Claim, Outcome
 from kakehashi.service.metering import hardware_of
-from kakehashi.service.store.db import Database
+from kakehashi.service.spool import Spool
+from kakehashi.service.store.db import Database, is_outage
 from kakehashi.service.store.ids import new_id
-from kakehashi.service.store.models import Job, WorkerRecord
+from kakehashi.service.store.models import WorkerRecord
+from kakehashi.service.store.outage import Outage
 
 log = logging.getLogger("kakehashi.worker")
 
@@ -73,12 +88,18 @@ class Worker:
         self.config = config
         self.db = db or Database(config.database_url)
         self.id = worker_id or f"{socket.gethostname()[:40]}-{os.getpid()}-{new_id('w')[-8:]}"
+        self.host = host_name()
+        self.boot_id = boot_id()
         self.backends = backends
         self._stop = threading.Event()
         self._stop_deadline: float | None = None
         self.executor = executor or make_executor(config)
         self._last_reap = 0.0
         self._last_seen = 0.0
+        self._started = False
+        self.policy = config.loss_policy()
+        self.outage = Outage(log, cap_seconds=config.db_backoff_cap_seconds, extra={"worker_id": self.id})
+        self.spool = Spool(config.spool_path(), self.boot_id)
 
     # ------------------------------------------------------------------ control
     def stop(self, grace: float | None = None) -> None:
@@ -97,15 +118,19 @@ class Worker:
 
     def run(self, *, max_jobs: int | None = None, exit_when_idle: bool = False) -> int:
         """The worker loop. Returns the number of jobs it ran."""
-        self._register()
         done = 0
         try:
             while not self._stop.is_set():
                 try:
+                    if not self._started:
+                        self.start()
                     ran = self.run_once()
-                except OperationalError as exc:  # database briefly unavailable: back off, retry
-                    log.warning("database error: %s", exc, extra={"worker_id": self.id})
-                    ran = False
+                    self.outage.ok()
+                except Exception as exc:
+                    if not is_outage(exc):
+                        raise
+                    self._stop.wait(self.outage.failed(exc))  # back off, one log line per outage
+                    continue
                 if ran:
                     done += 1
                     if max_jobs is not None and done >= max_jobs:
@@ -118,14 +143,43 @@ class Worker:
             self.close()
         return done
 
+    def start(self) -> None:
+        """Register this worker, release the leases of this host's dead workers and write the
+        outcomes they spooled. Run by :meth:`run` (again after an outage, until it succeeds)."""
+        self._register()
+        self._release_dead()
+        self._started = True
+
+    def _release_dead(self) -> None:
+        """Write the outcomes this host's dead workers spooled, then release their leases."""
+        for orphan in self.spool.orphans():  # first: a finished result beats a re-run
+            extra = {"job_id": orphan.claim.job_id, "attempt": orphan.claim.attempt, "worker_id": self.id}
+            written = lease.finish(self.db, orphan.claim, orphan.outcome)
+            self.spool.remove(orphan.path)
+            log.info(
+                "spooled outcome of %s %s",
+                orphan.claim.worker_id,
+                "written" if written else "discarded (stale attempt)",
+                extra=extra,
+            )
+        counts = lease.release_dead(self.db, self.host, self.boot_id, own_pid=os.getpid(), policy=self.policy)
+        if counts:
+            log.info(
+                "released the leases of dead workers on this host %s", counts, extra={"worker_id": self.id}
+            )
+
     def run_once(self) -> bool:
         """Reap expired leases now and then, claim one job and run it. False when idle."""
         now = time.time()
-        if now - self._last_reap > min(self.config.lease_seconds / 2.0, 5.0):
+        # after an outage, every lease looks expired: give live workers a lease period to renew
+        if now - self._last_reap > self.config.reap_seconds and not self.outage.recovered_within(
+            self.config.lease_seconds
+        ):
             self._last_reap = now
-            counts = lease.reap_expired(self.db, now=now)
+            counts = lease.reap_expired(self.db, now=now, policy=self.policy)
             if any(counts.values()):
                 log.info("reaped expired leases %s", counts, extra={"worker_id": self.id})
+            self._release_dead()
         self._touch()
         if not self.executor.ready():  # e.g. the Ray cluster is unreachable: claim nothing
             return False
@@ -138,13 +192,49 @@ class Worker:
         if outcome is None:
             log.info("attempt abandoned (lease lost or worker stopping)", extra=extra)
             return True
-        written = lease.finish(self.db, c, outcome)
-        log.info(
-            "job %s",
-            outcome.status.value.lower() if written else "result discarded (stale attempt)",
-            extra={**extra, "status": outcome.status.value},
-        )
+        if outcome.fault and c.job_faults + 1 < c.max_attempts:  # the solve crashed: try again
+            requeued = self._persist(lambda: lease.requeue_fault(self.db, c, outcome.error or "solver died"))
+            if requeued:
+                log.info("job fault, re-queued: %s", outcome.error, extra=extra)
+            return True
+        written = self._write(c, outcome)
+        if written is None:
+            said = "result kept in the spool (database unreachable)"
+        else:
+            said = outcome.status.value.lower() if written else "result discarded (stale attempt)"
+        log.info("job %s", said, extra={**extra, "status": outcome.status.value})
         return True
+
+    def _persist(self, write: Any) -> Any:
+        """Call ``write()`` until the database answers; None when the worker must stop first."""
+        while True:
+            try:
+                answer = write()
+            except Exception as exc:
+                if not is_outage(exc):
+                    raise
+                wait = self.outage.failed(exc)
+                if self._stop.is_set() and (
+                    self._stop_deadline is None or time.monotonic() >= self._stop_deadline
+                ):
+                    return None
+                time.sleep(wait)
+                continue
+            self.outage.ok()
+            return answer
+
+    def _write(self, c: Claim, outcome: Outcome) -> bool | None:
+        """Spool ``outcome``, write it (attempt-guarded), then drop the spool file. True when
+        written, False when the attempt was stale, None when still only in the spool."""
+        try:
+            path = self.spool.put(c, outcome)
+        except OSError as exc:  # a full or read-only disk: the outcome is still kept in memory
+            log.warning("cannot spool the outcome: %s", exc, extra={"job_id": c.job_id, "worker_id": self.id})
+            path = None
+        written: bool | None = self._persist(lambda: lease.finish(self.db, c, outcome))
+        if written is not None and path is not None:
+            self.spool.remove(path)
+        return written
 
     def close(self) -> None:
         self.executor.shutdown()
@@ -159,6 +249,19 @@ class Worker:
         """The local executor's warm solver child (None otherwise, or when none is running)."""
         solver = getattr(self.executor, "solver", None)
         return solver if isinstance(solver, SolverProcess) else None
+
+    def _try(self, what: str, call: Any, c: Claim) -> Any:
+        """One database call while a job runs; None (the outage recorded) when it cannot be made."""
+        try:
+            answer = call()
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            self.outage.failed(exc)
+            log.debug("%s failed: %s", what, exc, extra={"job_id": c.job_id, "worker_id": self.id})
+            return None
+        self.outage.ok()
+        return answer
 
     def execute(self, c: Claim) -> Outcome | None:
         """Run claim ``c`` on the executor; None when the attempt must not write anything."""
@@ -193,8 +296,8 @@ class Worker:
             now = time.monotonic()
             try:
                 msg = run.poll(max(0.0, min(next_beat, deadline, next_flush if pending else deadline) - now))
-            except ExecutionDied as exc:
-                return ended(JobStatus.FAILED, str(exc))
+            except ExecutionDied as exc:  # the solve crashed its solver (or ran out of memory)
+                return dataclasses.replace(ended(JobStatus.FAILED, str(exc)), fault=True)
             except ExecutionLost as exc:
                 self._lose(c, str(exc))
                 return None
@@ -212,9 +315,10 @@ class Worker:
                 pending.append(dict(msg.get("data", {})))
             now = time.monotonic()
             if pending and now >= next_flush:
-                lease.progress(self.db, c, pending)
-                pending = []
                 next_flush = now + PROGRESS_FLUSH_SECONDS
+                flush = list(pending)
+                if self._try("progress", lambda events=flush: lease.progress(self.db, c, events), c):
+                    pending = []
             if now >= deadline:
                 run.cancel()
                 return ended(
@@ -223,14 +327,14 @@ class Worker:
                 )
             if self._stop.is_set() and self._stop_deadline is not None and now >= self._stop_deadline:
                 run.cancel()
-                lease.release(self.db, c, "worker shut down")
+                self._try("release", lambda: lease.release(self.db, c, "worker shut down"), c)
                 return None
             if now >= next_beat:
                 next_beat = now + beat_every
-                try:
-                    beat = lease.heartbeat(self.db, c, self.config.lease_seconds)
-                except OperationalError as exc:
-                    log.warning("heartbeat failed: %s", exc, extra={"job_id": c.job_id, "worker_id": self.id})
+                beat = self._try(
+                    "heartbeat", lambda: lease.heartbeat(self.db, c, self.config.lease_seconds), c
+                )
+                if beat is None:  # the database is out: the solve goes on, the lease is renewed later
                     continue
                 if beat is Beat.LOST:
                     run.cancel()
@@ -240,29 +344,12 @@ class Worker:
                     return ended(JobStatus.CANCELLED, "cancelled while running")
 
     def _lose(self, c: Claim, reason: str) -> None:
-        """The executor lost the machine running ``c``: expire the lease now and reap it, so the
-        job takes exactly the lost-lease path (re-queued with its attempt raised at the next
-        claim, CANCELLED if cancel was asked, FAILED after ``max_attempts``)."""
+        """The executor lost the machine running ``c``: an infrastructure loss of this attempt,
+        recorded at once (re-queued with back-off, CANCELLED if cancel was asked, FAILED past the
+        loss limits). If the database is out the lease expires on its own and a reaper does it."""
         log.warning("execution lost: %s", reason, extra={"job_id": c.job_id, "worker_id": self.id})
-        now = time.time()
-        try:
-            with self.db.write() as s:  # the event first, while the lease still holds
-                held = select(Job.seq).where(
-                    Job.id == c.job_id,
-                    Job.attempt == c.attempt,
-                    Job.lease_owner == c.worker_id,
-                    Job.status == JobStatus.RUNNING.value,
-                )
-                if s.scalars(held).first() is None:
-                    return  # not ours any more: someone else already dealt with it
-                data = {"attempt": c.attempt, "executor": self.executor.name, "reason": reason}
-                add_event(s, c.job_id, "lost", data)
-            if lease.heartbeat(self.db, c, 0.0, now=now - 1.0) is not Beat.LOST:  # expires it 1 s ago
-                lease.reap_expired(self.db, now=now)
-        except OperationalError as exc:  # the lease still expires on its own and any worker reaps it
-            log.warning(
-                "could not expire the lease: %s", exc, extra={"job_id": c.job_id, "worker_id": self.id}
-            )
+        data = {"executor": self.executor.name}
+        self._try("lose", lambda: lease.lose(self.db, c, reason, policy=self.policy, data=data), c)
 
     def _outcome(self, c: Claim, msg: dict[str, Any]) -> Outcome:
         seconds = float(msg.get("seconds", 0.0))
@@ -299,24 +386,23 @@ class Worker:
             s.merge(
                 WorkerRecord(
                     id=self.id,
-                    host=socket.gethostname()[:200],
+                    host=self.host,
                     pid=os.getpid(),
                     started_at=now,
                     last_seen=now,
                     stopped_at=None,
+                    boot_id=self.boot_id,
                 )
             )
         self._last_seen = now
 
     def _touch(self) -> None:
         now = time.time()
-        if now - self._last_seen < 5.0:
+        if now - self._last_seen < self.config.heartbeat_seconds:
             return
         self._last_seen = now
-        with contextlib.suppress(OperationalError), self.db.write() as s:
-            rec = s.get(WorkerRecord, self.id)
-            if rec is not None:
-                rec.last_seen = now
+        with self.db.write() as s:  # an outage error goes to the loop's back-off
+            s.execute(sa_update(WorkerRecord).where(WorkerRecord.id == self.id).values(last_seen=now))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -327,7 +413,16 @@ def main(argv: list[str] | None = None) -> None:
     config = load_config()
     configure_logging(config.log_level)
     db = Database(config.database_url)
-    upgrade(db)
+    outage = Outage(log, cap_seconds=config.db_backoff_cap_seconds)
+    while True:  # the database may be down when the worker starts: wait for it with back-off
+        try:
+            upgrade(db)
+            outage.ok()
+            break
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            time.sleep(outage.failed(exc))
     worker = Worker(config, db)
     worker.install_signal_handlers()
     log.info(

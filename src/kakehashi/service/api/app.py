@@ -7,8 +7,10 @@ import time
 from http import HTTPStatus
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import kakehashi
@@ -18,10 +20,14 @@ from kakehashi.service.api.body import BoundedBody
 from kakehashi.service.api.deps import State
 from kakehashi.service.config import ServiceConfig, load_config
 from kakehashi.service.pool_state import PoolSource
-from kakehashi.service.store.db import Database
+from kakehashi.service.store.db import OUTAGE_ERRORS, Database, is_outage
 from kakehashi.service.store.migrate import upgrade
 
 access_log = logging.getLogger("kakehashi.api.access")
+log = logging.getLogger("kakehashi.api")
+
+#: Seconds a client is told to wait (``Retry-After``) when the database cannot be reached.
+OUTAGE_RETRY_AFTER_SECONDS = 2
 
 
 class AccessLog:
@@ -72,8 +78,7 @@ def _error_codes(path: str, method: str) -> set[int]:
         codes |= {402, 415, 429}
     if path.endswith(("/cancel", "/result", "/answer")) or path.startswith("/v1/admin/projects"):
         codes.add(409)
-    if path == "/readyz":
-        codes.add(503)
+    codes.add(503)  # the database cannot be reached now (Retry-After says when to try again)
     return codes
 
 
@@ -99,6 +104,39 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     return schema
 
 
+def _install_outage_handler(app: FastAPI) -> None:
+    """Answer a request that could not reach the database with 503 and ``Retry-After``.
+
+    A known infrastructure error: one warning line (no traceback); the job store is untouched,
+    so the same request (with the same Idempotency-Key for a submit) is safe to send again.
+    """
+
+    async def outage(request: Request, exc: Exception) -> JSONResponse:
+        if not is_outage(exc):  # another driver error: a bug, answered 500 with its traceback
+            log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+            return problems.problem_response(
+                500, "internal-error", "internal server error; the operator's log has the details"
+            )
+        first = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        log.warning(
+            "database unavailable on %s %s: %s: %s",
+            request.method,
+            request.url.path,
+            type(exc).__name__,
+            first[0] if first else "",
+        )
+        return problems.problem_response(
+            503,
+            "database-unavailable",
+            "the job database cannot be reached right now; retry after a few seconds "
+            "(a submit with the same Idempotency-Key creates one job)",
+            headers={"Retry-After": str(OUTAGE_RETRY_AFTER_SECONDS)},
+        )
+
+    for cls in (*OUTAGE_ERRORS, DBAPIError):
+        app.add_exception_handler(cls, outage)
+
+
 def create_app(
     config: ServiceConfig | None = None, db: Database | None = None, *, migrate: bool = True
 ) -> FastAPI:
@@ -117,6 +155,7 @@ def create_app(
     )
     app.state.kakehashi = State(config=config, db=db, pool=PoolSource.from_config(config))
     problems.install(app)
+    _install_outage_handler(app)
     app.include_router(jobs_routes.build_router(config))
     app.include_router(pool_routes.build_router())
     app.include_router(admin_routes.build_router())

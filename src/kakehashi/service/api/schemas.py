@@ -86,10 +86,16 @@ class DomainSubmitRequest(JobOptions):
     picks the first that fits).
     """
 
-    app: Literal["routing", "portfolio", "unit-commitment"] = Field(description="The app whose input this is.")
+    app: Literal["routing", "portfolio", "unit-commitment"] = Field(
+        description="The app whose input this is."
+    )
     input: dict[str, Any] | str = Field(description="The domain input: a JSON object, or a file's text.")
-    format: str | None = Field(None, max_length=16, description="Format of a text input (tsp, vrp, csv, orlib, json).")
-    options: dict[str, Any] = Field(default_factory=dict, description="The app's options (e.g. k, lambda, capacity).")
+    format: str | None = Field(
+        None, max_length=16, description="Format of a text input (tsp, vrp, csv, orlib, json)."
+    )
+    options: dict[str, Any] = Field(
+        default_factory=dict, description="The app's options (e.g. k, lambda, capacity)."
+    )
     name: str | None = Field(None, max_length=200, description="Job/problem name.")
 
 

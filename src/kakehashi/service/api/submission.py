@@ -319,7 +319,9 @@ def from_domain(config: ServiceConfig, req: DomainSubmitRequest) -> JobSpec:
     return _spec(config, problem, req.model_copy(update={"backend": backend}))
 
 
-def from_domain_upload(config: ServiceConfig, text: str, fields: Mapping[str, Any], name: str | None) -> JobSpec:
+def from_domain_upload(
+    config: ServiceConfig, text: str, fields: Mapping[str, Any], name: str | None
+) -> JobSpec:
     """A multipart upload with an ``app`` field: the file is the app's input (TSPLIB, CVRPLIB, CSV,
     OR-Library or UC JSON); ``options`` is a JSON object of the app's options."""
     raw: dict[str, Any] = {"app": fields.get("app"), "input": text, "name": name}

@@ -29,6 +29,7 @@ of the backends it serves) installed: the task function is shipped by reference.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -48,6 +49,39 @@ log = logging.getLogger("kakehashi.executors.ray")
 NAMESPACE = "kakehashi"
 #: After a failed connection attempt, wait this long before trying again (seconds).
 RECONNECT_SECONDS = 5.0
+#: Seconds a readiness probe of the cluster's GCS port may take, and how long its answer holds.
+PROBE_TIMEOUT_SECONDS = 0.5
+PROBE_CACHE_SECONDS = 1.0
+
+
+def gcs_endpoint(address: str, current: str | None = None) -> tuple[str, int] | None:
+    """``(host, port)`` to probe for the cluster at ``address`` (``host:port``, ``ray://host:port``,
+    or ``auto``: the address Ray wrote in ``/tmp/ray/ray_current_cluster``, or ``current``);
+    None when it cannot be told (then no probe is made)."""
+    if address == "auto":
+        if current is None:
+            try:
+                with open("/tmp/ray/ray_current_cluster", encoding="utf-8") as fh:
+                    current = fh.read().strip()
+            except OSError:
+                return None
+        address = current
+    address = address.removeprefix("ray://")
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit():
+        return None
+    return host.strip("[]") or "127.0.0.1", int(port)
+
+
+def reachable(endpoint: tuple[str, int] | None, timeout: float = PROBE_TIMEOUT_SECONDS) -> bool:
+    """True when a TCP connection to ``endpoint`` opens within ``timeout`` seconds (None: True)."""
+    if endpoint is None:
+        return True
+    try:
+        with socket.create_connection(endpoint, timeout=timeout):
+            return True
+    except OSError:
+        return False
 
 
 def job_kind(backend: str) -> str:
@@ -214,15 +248,50 @@ class RayExecutor:
         self._next_try = 0.0
         self._remote: Any = None
         self._lock = threading.Lock()
+        self._probe: tuple[float, bool] = (0.0, False)  # (monotonic time, answer)
+        self._unreachable_since: float | None = None
+
+    def _gcs_up(self, connected: bool) -> bool:
+        """A bounded TCP probe of the cluster's GCS (at most :data:`PROBE_TIMEOUT_SECONDS`, its
+        answer cached :data:`PROBE_CACHE_SECONDS`): a worker never claims, and never blocks in
+        ``ray.init``, while the cluster is down; one log line when it goes and when it returns."""
+        import ray
+
+        now = time.monotonic()
+        if now - self._probe[0] < PROBE_CACHE_SECONDS:
+            return self._probe[1]
+        current = None
+        if connected:
+            with contextlib.suppress(Exception):
+                current = str(ray.get_runtime_context().gcs_address)
+        up = reachable(gcs_endpoint(current or self.address, current))
+        self._probe = (now, up)
+        if not up and self._unreachable_since is None:
+            self._unreachable_since = now
+            log.warning(
+                "the Ray cluster at %s is unreachable; claiming nothing until it returns", self.address
+            )
+        elif up and self._unreachable_since is not None:
+            log.warning(
+                "the Ray cluster at %s is reachable again after %.1f s",
+                self.address,
+                now - self._unreachable_since,
+            )
+            self._unreachable_since = None
+        return up
 
     def ready(self) -> bool:
-        """Connect on first use (and again after losing the cluster), at most every few seconds."""
+        """Connect on first use (and again after losing the cluster), at most every few seconds;
+        False at once (bounded probe, no blocking ``ray.init``) while the cluster is down."""
         import ray
 
         with self._lock:
             if ray.is_initialized():
-                return True
+                return self._gcs_up(connected=True)
             if time.monotonic() < self._next_try:
+                return False
+            if not self._gcs_up(connected=False):
+                self._next_try = time.monotonic() + PROBE_CACHE_SECONDS
                 return False
             try:
                 ray.init(

@@ -106,6 +106,15 @@ class Job(Base):
     hold_machine_seconds: Mapped[float] = mapped_column(Float, default=0.0)
     placement_json: Mapped[str | None] = mapped_column(Text, nullable=True)
     wait_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # infrastructure losses (migration 0003): ``attempt`` counts every claim (the fencing token);
+    # ``job_faults`` the attempts the job's own solve crashed (bounded by ``max_attempts``);
+    # ``infra_losses`` the attempts lost with their worker, node or service (bounded separately);
+    # ``suspect_workers_json`` the workers that died alone while running it (poison detection);
+    # ``not_before`` (UNIX s) the back-off after a loss: the job is not claimed earlier.
+    infra_losses: Mapped[int] = mapped_column(Integer, default=0)
+    job_faults: Mapped[int] = mapped_column(Integer, default=0)
+    suspect_workers_json: Mapped[str] = mapped_column(Text, default="[]")
+    not_before: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class JobResult(Base):
@@ -162,9 +171,11 @@ class LedgerEntry(Base):
 
 
 class WorkerRecord(Base):
-    """A worker process and when it was last seen (for the pool view and metrics)."""
+    """A worker process and when it was last seen (for the pool view, metrics and dead-worker
+    detection). Its identity is ``host`` + ``boot_id`` (the kernel's id of this boot) + ``pid``."""
 
     __tablename__ = "workers"
+    __table_args__ = (Index("ix_workers_host", "host", "stopped_at"),)
 
     id: Mapped[str] = mapped_column(String(100), primary_key=True)
     host: Mapped[str] = mapped_column(String(200))
@@ -172,6 +183,7 @@ class WorkerRecord(Base):
     started_at: Mapped[float] = mapped_column(Float)
     last_seen: Mapped[float] = mapped_column(Float)
     stopped_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    boot_id: Mapped[str] = mapped_column(String(64), default="")
 
 
 class ProjectQuota(Base):
