@@ -43,10 +43,7 @@ def compare(a: dict[str, Any], b: dict[str, Any], *, alpha: float = 0.05) -> lis
             continue
         ma, mb = float(np.median(xa)), float(np.median(xb))
         row.update({"median_a": ma, "median_b": mb})
-        if ma == mb:
-            better = "tie"
-        else:
-            better = "A" if (ma > mb) == (sense == "max") else "B"
+        better = "tie" if ma == mb else "A" if (ma > mb) == (sense == "max") else "B"
         if len(set(xa) | set(xb)) == 1:
             p = 1.0
         else:

@@ -80,7 +80,7 @@ def tts(p: float, t_run: float, q: float = TTS_TARGET) -> float:
 def _quantile(values: np.ndarray, q: float) -> float:
     """Inf-safe percentile (nearest rank on the sorted values)."""
     ordered = np.sort(values)
-    k = min(len(ordered) - 1, max(0, int(math.floor(q * (len(ordered) - 1) + 0.5))))
+    k = min(len(ordered) - 1, max(0, math.floor(q * (len(ordered) - 1) + 0.5)))
     return float(ordered[k])
 
 
@@ -119,8 +119,7 @@ def group_metrics(runs: list[dict[str, Any]], *, best_known: float | None, sense
         out["median_gap"] = float(np.median(gaps))
         out["median_gap_ci"] = list(bootstrap(gaps, lambda a: float(np.median(a)), seed=seed))
         out["best_gap"] = float(gaps.min())
-        r = ratio(float(np.median(objs)), best_known, sense)
-        out["median_ratio"] = r
+        out["median_ratio"] = ratio(float(np.median(objs)), best_known, sense)
     ttts: list[float | None] = []
     for r in runs:
         series = r.get("trajectory") or []
@@ -160,7 +159,7 @@ def performance_profile(costs: dict[str, dict[str, float]], taus: Sequence[float
             else:
                 ratios[b].append(v / best if best > 0 else (1.0 if v <= 0 else math.inf))
     finite_r = [r for rs in ratios.values() for r in rs if math.isfinite(r)]
-    top = max(finite_r + [1.0])
+    top = max([*finite_r, 1.0])
     if taus is None:
         taus = [float(t) for t in np.unique(np.concatenate([[1.0], np.geomspace(1.0, max(top, 1.0001) * 1.05, 40)]))]
     rho = {b: [sum(1 for r in ratios[b] if r <= tau * (1 + 1e-12)) / max(1, len(instances)) for tau in taus]

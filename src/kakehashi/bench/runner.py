@@ -221,11 +221,12 @@ def run_suite(
     load = sampler.summary()
     if previous:
         load["earlier_sessions"] = previous
-    invocation = {
+    seed_list = list(dict.fromkeys(c.seed for c in cells))
+    invocation: dict[str, Any] = {
         "suite": suite.name if suite.path.startswith("kakehashi:") else suite.path,
         "backends": list(dict.fromkeys(c.backend for c in cells)),
         "budgets": list(dict.fromkeys(c.budget for c in cells)),
-        "seeds": list(dict.fromkeys(c.seed for c in cells)),
+        "seeds": seed_list,
         "instances": list(hashes),
     }
     doc = {
@@ -233,7 +234,7 @@ def run_suite(
         "suite": suite.to_dict(),
         "invocation": invocation,
         "manifest": build_manifest(command=command or sys.argv, load=load, instances=hashes,
-                                   seeds=invocation["seeds"], run_versions=versions,
+                                   seeds=seed_list, run_versions=versions,
                                    started=started, finished=datetime.now(UTC).isoformat(timespec="seconds")),
         "instance_specific_runs": sum(1 for r in runs if r.get("instance_specific")),
         "runs": runs,

@@ -143,7 +143,7 @@ def _expect(table: dict[str, Any], key: str, kind: type | tuple[type, ...], sour
     if key not in table:
         raise ModelError(f"missing required key {key!r}", source=source, field=key)
     value = table[key]
-    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
         raise ModelError(f"{key!r}: expected {kind}, got {type(value).__name__}", source=source, field=key)
     return value
 
