@@ -133,6 +133,13 @@ class Suite:
         }
 
 
+def instance_from_dict(d: dict[str, Any]) -> Instance:
+    """The :class:`Instance` of one entry of :meth:`Suite.to_dict` (as stored in result files)."""
+    return Instance(id=d["id"], path=d["path"], sha256=d["sha256"], format=d["format"], source=d["source"],
+                    best_known=d.get("best_known"), best_known_source=d.get("best_known_source", ""),
+                    best_known_proven=bool(d.get("best_known_proven", False)), extra=dict(d.get("extra", {})))
+
+
 def builtin_suites() -> list[str]:
     """Names of the suites shipped with kakehashi."""
     folder = resources.files("kakehashi.bench") / "suites"
