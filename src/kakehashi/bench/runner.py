@@ -167,7 +167,15 @@ def read_runs(out: Path) -> list[dict[str, Any]]:
 
 
 def _append(out: Path, record: dict[str, Any]) -> None:
-    with (out / RUNS_FILE).open("a", encoding="utf-8") as fh:
+    path = out / RUNS_FILE
+    torn = False
+    if path.is_file() and path.stat().st_size:
+        with path.open("rb") as fh:
+            fh.seek(-1, os.SEEK_END)
+            torn = fh.read(1) != b"\n"  # an interrupted write left half a line: close it
+    with path.open("a", encoding="utf-8") as fh:
+        if torn:
+            fh.write("\n")
         fh.write(json.dumps(record, separators=(",", ":")) + "\n")
         fh.flush()
         os.fsync(fh.fileno())
