@@ -7,7 +7,15 @@ import math
 import numpy as np
 import pytest
 
-from kakehashi.bench.metrics import bootstrap, gap, group_metrics, performance_profile, ratio, time_to_target, tts
+from kakehashi.bench.metrics import (
+    bootstrap,
+    gap,
+    group_metrics,
+    performance_profile,
+    ratio,
+    time_to_target,
+    tts,
+)
 
 
 def test_tts_formula() -> None:

@@ -21,6 +21,7 @@ monotone incumbents, and counts that add up.
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import re
 from collections import defaultdict
@@ -159,7 +160,7 @@ def export_qoblib(doc: dict[str, Any], out: Path, *, submitter: str = "kakehashi
             successful = sum(1 for v in objs if reaches(v, own_goal, sense))
             vs_known = (sum(1 for v in objs if reaches(v, float(inst.best_known), sense))
                         if inst.best_known is not None else None)
-            bounds = [r.get("bound") for r in runs if r.get("status") == "OPTIMAL" and r.get("bound") is not None]
+            bounds = [float(r["bound"]) for r in runs if r.get("status") == "OPTIMAL" and r.get("bound") is not None]
             hw = {r.get("hardware") or "cpu" for r in runs}
             mean_total = sum(float(r.get("wall_s") or 0) for r in runs) / len(runs)
             mean_solve = sum(float((r.get("timings") or {}).get("solve") or 0) for r in runs) / len(runs)
@@ -168,7 +169,7 @@ def export_qoblib(doc: dict[str, Any], out: Path, *, submitter: str = "kakehashi
             row = {
                 "Problem": ident, "Submitter": submitter, "Date": f"{date:%Y-%m-%d}", "Reference": reference,
                 "Best Objective Value": f"{best:g}",
-                "Optimality Bound": _fmt(float(bounds[0])) if bounds else "N/A",
+                "Optimality Bound": _fmt(bounds[0]) if bounds else "N/A",
                 "Modeling Approach": inst.extra.get("modeling", inst.format),
                 **{k: str(v) for k, v in model_sizes(problem).items()},
                 "Workflow": (f"kakehashi.solve(problem, '{backend}', time_limit={budget:g} s, seed=k) on the "
@@ -251,7 +252,7 @@ def check_submission(sub: Path, suite: dict[str, Any], *, root: Path | None = No
             problems.append(f"{ident}: {len(series)} time series for {runs} runs")
         finals = []
         for k, run in enumerate(series):
-            for a, b in zip(run, run[1:], strict=False):
+            for a, b in itertools.pairwise(run):
                 worse = b["Incumbent"] < a["Incumbent"] if sense == "max" else b["Incumbent"] > a["Incumbent"]
                 if b["Time"] < a["Time"] or worse:
                     problems.append(f"{ident}: run {k} incumbent series is not monotone")

@@ -26,6 +26,8 @@ class Series:
 
 
 def _ticks(lo: float, hi: float, log: bool) -> list[float]:
+    if log and hi / lo < 10:
+        log = False  # under a decade, evenly spaced ticks read better (positions stay logarithmic)
     if log:
         a, b = math.floor(math.log10(lo)), math.ceil(math.log10(hi))
         ticks = [10.0**k for k in range(a, b + 1)]
@@ -47,9 +49,9 @@ def _ticks(lo: float, hi: float, log: bool) -> list[float]:
 def _fmt(v: float) -> str:
     if v == 0:
         return "0"
-    if abs(v) >= 1e4 or abs(v) < 1e-2:
+    if abs(v) >= 1e5 or abs(v) < 1e-3:
         return f"{v:.0e}"
-    return f"{v:g}"
+    return f"{v:.6g}"
 
 
 def plot(series: list[Series], *, title: str, xlabel: str, ylabel: str, logx: bool = False,

@@ -23,6 +23,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 app = typer.Typer(no_args_is_help=True, help="Standard benchmarks: run suites, report, compare, export.")
 err = Console(stderr=True)
 out = Console(soft_wrap=True)
+if not out.is_terminal:  # a pipe or a file gets full-width tables, not truncated ids
+    out = Console(soft_wrap=True, width=200)
 
 
 def _csv(text: str | None, kind: type, name: str) -> list[Any] | None:
