@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 SCRIPT = [sys.executable, "-m", "kakehashi", "bench"]
 
 
@@ -16,6 +18,7 @@ def run(*args: str, data_dir: Path, timeout: float = 180) -> subprocess.Complete
     return subprocess.run([*SCRIPT, *args], capture_output=True, text=True, timeout=timeout, env=env)
 
 
+@pytest.mark.slow
 def test_run_report_compare_export(tmp_path: Path, data_dir: Path) -> None:
     out = tmp_path / "r"
     args = ("run", "qoblib-labs", "--backends", "sa", "--budget", "0.2", "--seeds", "2",
@@ -35,7 +38,18 @@ def test_run_report_compare_export(tmp_path: Path, data_dir: Path) -> None:
     assert cmp_.returncode == 0 and "tie" in cmp_.stdout
     exp = run("export", "--qoblib", str(tmp_path / "q"), str(out), data_dir=data_dir)
     assert exp.returncode == 0, exp.stderr
-    assert list((tmp_path / "q" / "02-labs" / "submissions").glob("*/labs004/labs004_summary.csv"))
+    (sub,) = (tmp_path / "q" / "02-labs" / "submissions").glob("*")
+    assert (sub / "labs004" / "labs004_summary.csv").is_file()
+    ok = run("check", str(sub), str(out / "result.json"), data_dir=data_dir)
+    assert ok.returncode == 0 and "OK" in ok.stdout, ok.stderr
+    (sub / "labs004" / "labs004_solution.sol").write_text("# Objective value = 2\n1\n1\n1\n1\n")
+    bad = run("check", str(sub), str(out / "result.json"), data_dir=data_dir)
+    assert bad.returncode == 2 and "energy 14" in bad.stderr  # 1111: C1=3, C2=2, C3=1 -> 9+4+1
+    rerun = run("rerun", str(out / "result.json"), "--out", str(tmp_path / "again"), data_dir=data_dir)
+    assert rerun.returncode == 0, rerun.stderr
+    again = json.loads((tmp_path / "again" / "result.json").read_text())
+    assert again["invocation"] == doc["invocation"] and len(again["runs"]) == 2
+    assert "A vs B" in rerun.stdout
 
 
 def test_user_mistakes_are_one_line_errors(tmp_path: Path, data_dir: Path) -> None:

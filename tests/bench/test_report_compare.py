@@ -58,8 +58,9 @@ def test_compare_significant_when_clearly_different() -> None:
     b = _doc({"sa": [7, 6, 7, 8, 7, 6, 7, 7]})
     (row,) = compare(a, b)
     assert row["better"] == "A" and row["significant"] and row["p_value"] < 0.01
+    assert row["b_within_a_ci"] is False and row["median_a_ci"][0] <= 10 <= row["median_a_ci"][1]
     (row,) = compare(a, copy.deepcopy(a))
-    assert row["better"] == "tie" and not row["significant"]
+    assert row["better"] == "tie" and not row["significant"] and row["b_within_a_ci"] is True
 
 
 def test_compare_minimisation_and_missing_cells() -> None:

@@ -8,6 +8,7 @@
     kakehashi bench compare A.json B.json
     kakehashi bench rerun RESULT.json [--out DIR]
     kakehashi bench export --qoblib DIR RESULT.json
+    kakehashi bench check SUBMISSION_DIR RESULT.json
 """
 
 from __future__ import annotations
@@ -171,3 +172,23 @@ def export(
     written = export_qoblib(load_result(result), qoblib, submitter=submitter, reference=reference)
     for p in written:
         out.print(f"wrote {p}")
+
+
+@app.command("check")
+def check(
+    submission: Annotated[Path, typer.Argument(help="A submission directory written by 'bench export'.")],
+    result: Annotated[Path, typer.Argument(help="The result.json it was exported from (for the suite).")],
+) -> None:
+    """kakehashi's own checks of a QOBLIB export: feasibility recomputed, monotone series, counts."""
+    from kakehashi.bench.qoblib import check_submission
+    from kakehashi.bench.runner import load_result
+    from kakehashi.exceptions import ModelError
+
+    if not submission.is_dir():
+        raise ModelError("submission directory not found", source=str(submission))
+    problems = check_submission(submission, load_result(result)["suite"])
+    for p in problems:
+        err.print(f"problem: {p}")
+    if problems:
+        raise ModelError(f"{len(problems)} problems in the submission", source=str(submission))
+    out.print(f"{submission}: OK")
