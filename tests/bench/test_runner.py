@@ -6,9 +6,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+import dimod
+
 import kakehashi
 from kakehashi.bench.runner import RUNS_FILE, read_runs, run_suite, trajectory
 from kakehashi.bench.suite import load_suite, parse_suite
+from kakehashi.model.problem import Problem
 from kakehashi.result import Result, Status, Timings
 
 from .test_suite import MINI
@@ -72,13 +75,30 @@ def test_instance_specific_settings_are_marked(tmp_path: Path, data_dir: Path) -
     assert {g["backend"]: g["instance_specific"] for g in doc["metrics"]["groups"]} == marks
 
 
-def test_trajectory_uses_result_trajectory_and_is_monotone() -> None:
+def _bqm_problem(sense: str, constrained: bool = False) -> Problem:
+    bqm = dimod.BinaryQuadraticModel({"a": 1.0, "b": -2.0}, {("a", "b"): 1.0}, 0.0, dimod.BINARY)
+    if not constrained:
+        return Problem(bqm, sense=sense)  # type: ignore[arg-type]
+    cqm = dimod.ConstrainedQuadraticModel.from_bqm(bqm)
+    cqm.add_constraint_from_iterable([("a", 1.0), ("b", 1.0)], "<=", 1.0)
+    return Problem(cqm, sense=sense)  # type: ignore[arg-type]
+
+
+def test_trajectory_converts_target_energies_and_is_monotone() -> None:
     result = Result(status=Status.FEASIBLE, sense="min", objective=3.0, feasible=True, timings=Timings(total=1.0))
-    result.trajectory = [[0.1, 9.0], [0.3, 5.0], [0.2, 7.0], [0.5, 6.0]]  # type: ignore[attr-defined]
-    series, source = trajectory(result, "min")
+    vars(result)["trajectory"] = [[0.1, 9.0], [0.3, 5.0], [0.2, 7.0], [0.5, 6.0]]
+    series, source = trajectory(result, _bqm_problem("min"))
     assert source == "result.trajectory"
     assert series == [[0.1, 9.0], [0.2, 7.0], [0.3, 5.0], [1.0, 3.0]]
-    result.trajectory = {"sa": [[0.1, 4.0]], "tabu": [[0.05, 8.0]]}  # type: ignore[attr-defined]
-    assert trajectory(result, "min")[0] == [[0.05, 8.0], [0.1, 4.0], [1.0, 3.0]]
-    del result.trajectory  # type: ignore[attr-defined]
-    assert trajectory(result, "min") == ([[1.0, 3.0]], "final-only")
+    # maximisation: the target is minus the objective
+    result = Result(status=Status.FEASIBLE, sense="max", objective=9.0, feasible=True, timings=Timings(total=1.0))
+    vars(result)["trajectory"] = [[0.1, -4.0], [0.4, -8.0]]
+    assert trajectory(result, _bqm_problem("max")) == ([[0.1, 4.0], [0.4, 8.0], [1.0, 9.0]], "result.trajectory")
+    # constrained: penalised energies are not objective values
+    series, source = trajectory(result, _bqm_problem("max", constrained=True))
+    assert series == [[1.0, 9.0]] and source.startswith("final-only (constrained")
+    # a series better than the answer is distrusted
+    vars(result)["trajectory"] = [[0.1, -40.0]]
+    assert trajectory(result, _bqm_problem("max"))[1].startswith("final-only (trajectory better")
+    vars(result).pop("trajectory", None)  # as on a Result without the field
+    assert trajectory(result, _bqm_problem("max")) == ([[1.0, 9.0]], "final-only")

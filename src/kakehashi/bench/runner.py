@@ -69,26 +69,38 @@ def _best_so_far(points: list[tuple[float, float]], sense: str) -> list[list[flo
     return out
 
 
-def trajectory(result: Result, sense: str) -> tuple[list[list[float]], str]:
+def trajectory(result: Result, problem: Problem) -> tuple[list[list[float]], str]:
     """The run's incumbent series ``[[seconds, objective], ...]`` and where it came from.
 
-    ``Result.trajectory`` may be a list of ``[seconds, value]`` pairs or a mapping leg → pairs
-    (a race); legs are merged. The final answer (feasible only) closes the series at
+    ``Result.trajectory`` (when the solver records one) holds ``[seconds, target energy]``
+    pairs: the compiled minimisation problem's energy, i.e. the objective for an unconstrained
+    minimisation and minus the objective for an unconstrained maximisation. Those are converted
+    to objective values. For a constrained problem the energy includes penalties and is no
+    objective value, so only the final answer is used (``final-only``); the raw series is kept
+    in the run record as ``target_trajectory``. A series better than the final answer (which
+    cannot be) is distrusted the same way. The final answer (feasible only) closes the series at
     ``timings.total``, so the last point is the reported objective.
     """
+    sense = problem.sense
     raw = getattr(result, "trajectory", None)
-    points: list[tuple[float, float]] = []
-    source = "final-only"
-    if isinstance(raw, dict):
+    if isinstance(raw, dict):  # one series per leg
         raw = [p for leg in raw.values() for p in (leg or [])]
-    if isinstance(raw, list) and raw:
-        for p in raw:
-            if isinstance(p, list | tuple) and len(p) >= 2 and p[1] is not None:
-                points.append((float(p[0]), float(p[1])))
-        source = "result.trajectory"
+    final: list[tuple[float, float]] = []
     if result.feasible and result.objective is not None:
-        points.append((float(result.timings.total), float(result.objective)))
-    return _best_so_far(points, sense), source
+        final = [(float(result.timings.total), float(result.objective))]
+    if not isinstance(raw, list) or not raw:
+        return _best_so_far(final, sense), "final-only"
+    if problem.num_constraints:
+        return _best_so_far(final, sense), "final-only (constrained: target energies include penalties)"
+    sign = -1.0 if sense == "max" else 1.0
+    points = [(float(p[0]), sign * float(p[1])) for p in raw
+              if isinstance(p, list | tuple) and len(p) >= 2 and p[1] is not None]
+    if final:
+        obj = final[0][1]
+        tol = 1e-6 * max(1.0, abs(obj))
+        if any((v > obj + tol) if sense == "max" else (v < obj - tol) for _, v in points):
+            return _best_so_far(final, sense), "final-only (trajectory better than the answer: distrusted)"
+    return _best_so_far(points + final, sense), "result.trajectory"
 
 
 def encode_sample(problem: Problem, sample: dict[Any, float]) -> dict[str, Any]:
@@ -127,7 +139,8 @@ def run_one(problem: Problem, cell: Cell, suite: Suite,
                        "trajectory": [], "trajectory_source": "none", "sample": {"encoding": "none", "data": ""}})
         return record
     wall = time.perf_counter() - t0
-    traj, source = trajectory(result, problem.sense)
+    traj, source = trajectory(result, problem)
+    raw_traj = getattr(result, "trajectory", None)
     route = result.info.get("route")
     record.update({
         "status": result.status.value,
@@ -147,6 +160,7 @@ def run_one(problem: Problem, cell: Cell, suite: Suite,
         "route": route["backends"] if isinstance(route, dict) else None,
         "trajectory": traj,
         "trajectory_source": source,
+        "target_trajectory": raw_traj if isinstance(raw_traj, list) and source != "result.trajectory" else None,
         "sample": encode_sample(problem, result.sample if result.feasible else {}),
     })
     return record
