@@ -102,3 +102,35 @@ def test_trajectory_converts_target_energies_and_is_monotone() -> None:
     assert trajectory(result, _bqm_problem("max"))[1].startswith("final-only (trajectory better")
     vars(result).pop("trajectory", None)  # as on a Result without the field
     assert trajectory(result, _bqm_problem("max")) == ([[1.0, 9.0]], "final-only")
+
+
+def test_routing_answers_are_validated_as_tours(tmp_path: Path, data_dir: Path) -> None:
+    from kakehashi.apps.routing.formulation import edge_label
+
+    suite = load_suite("tsplib-small")
+    n = 14  # burma14
+
+    def two_subtours(problem: Problem, backend: str, **kwargs: Any) -> Result:
+        cycles = [list(range(7)), list(range(7, n))]  # satisfies every degree constraint
+        chosen = {tuple(sorted((c[k], c[(k + 1) % len(c)]))) for c in cycles for k in range(len(c))}
+        sample = {v: float(tuple(sorted(v[1:])) in chosen) for v in problem.variables}  # type: ignore[index]
+        ev = problem.evaluate(sample)
+        return Result(status=Status.OPTIMAL, sense="min", sample=sample, objective=ev.objective,
+                      feasible=ev.feasible, timings=Timings(total=0.01))
+
+    assert edge_label(0, 1) in load_problem_vars(suite, data_dir)
+    doc = run_suite(suite, tmp_path / "fake", backends=["fake"], budgets=[0.2], seeds=[0], instances=["burma14"],
+                    solve=two_subtours, data_root=data_dir)
+    (run,) = doc["runs"]
+    assert run["solver_status"] == "OPTIMAL" and run["status"] == "INFEASIBLE" and not run["feasible"]
+    assert not run["domain_check"]["ok"] and run["domain_check"]["violations"]
+    doc = run_suite(suite, tmp_path / "real", backends=["ortools-routing"], budgets=[0.5], seeds=[0],
+                    instances=["burma14"], data_root=data_dir)
+    (run,) = doc["runs"]
+    assert run["domain_check"]["ok"] and run["feasible"] and run["objective"] >= 3323  # the published optimum
+
+
+def load_problem_vars(suite: Any, data_dir: Path) -> list[Any]:
+    from kakehashi.bench.suite import load_problem
+
+    return load_problem(suite.instance("burma14"), root=data_dir).variables

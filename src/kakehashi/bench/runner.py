@@ -24,7 +24,7 @@ from kakehashi.bench.manifest import LoadSampler, build_manifest
 from kakehashi.bench.suite import Suite, load_problem
 from kakehashi.exceptions import KakehashiError, ModelError
 from kakehashi.model.problem import Problem
-from kakehashi.result import Result
+from kakehashi.result import Result, Status
 
 RUNS_FILE = "runs.jsonl"
 RESULT_FILE = "result.json"
@@ -139,6 +139,16 @@ def run_one(problem: Problem, cell: Cell, suite: Suite,
                        "trajectory": [], "trajectory_source": "none", "sample": {"encoding": "none", "data": ""}})
         return record
     wall = time.perf_counter() - t0
+    from kakehashi.bench.domain import check
+
+    domain = check(problem, result)
+    record["solver_status"] = result.status.value
+    if domain is not None:
+        record["domain_check"] = {"ok": domain.ok, "violations": domain.violations[:5]}
+        if not domain.ok and result.feasible:
+            result.feasible = False
+            result.status = Status.INFEASIBLE
+            result.gap = None
     traj, source = trajectory(result, problem)
     raw_traj = getattr(result, "trajectory", None)
     route = result.info.get("route")

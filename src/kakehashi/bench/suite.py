@@ -6,7 +6,8 @@ A suite file has three tables (the full schema is in ``docs/benchmarking.md``)::
     [protocol]   budgets (seconds per run), seeds, stop rule, epsilon, default backends
     [tuning]     policy, the declared training instances, parameters per backend and,
                  only where a policy allows it, parameters per instance
-    [[instance]] id, path (under the data directory), sha256, format, source,
+    [[instance]] id, path (under the data directory), sha256, format (gset, lp, qs, or
+                 tsplib for TSPLIB .tsp / CVRPLIB .vrp files), source,
                  best_known, best_known_source, best_known_proven
 
 An instance is identified by the SHA-256 of its file: :func:`load_problem` refuses a file whose
@@ -28,7 +29,7 @@ from kakehashi.exceptions import ModelError
 from kakehashi.model.problem import Problem
 
 #: Instance file formats a suite may name.
-FORMATS = ("gset", "lp", "qs")
+FORMATS = ("gset", "lp", "qs", "tsplib")
 #: Stop rules the runner implements: each run stops at its time budget.
 STOP_RULES = ("time_limit",)
 
@@ -293,6 +294,11 @@ def load_problem(inst: Instance, *, root: Path | None = None, verify: bool = Tru
         from kakehashi.bench import qs
 
         problem = qs.read(path, name=inst.id)
+    elif inst.format == "tsplib":
+        from kakehashi.apps.routing.formulation import to_problem
+        from kakehashi.apps.routing.reader import read_routing
+
+        problem = to_problem(read_routing(path))
     else:
         from kakehashi.bench.qs import open_text
         from kakehashi.model.readers import reads
