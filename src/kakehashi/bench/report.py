@@ -24,7 +24,8 @@ METRIC_COLUMNS = ("instance", "backend", "budget", "instance_specific", "runs", 
                   "best_known", "best", "median", "median_ci", "median_gap", "median_gap_ci", "median_ratio",
                   "target", "successes", "success_p", "success_p_ci", "tts99", "tts99_ci", "median_ttt",
                   "median_ttt_ci", "mean_wall_s", "max_wall_s")
-RUN_COLUMNS = ("instance", "backend", "budget", "seed", "status", "objective", "feasible", "wall_s",
+RUN_COLUMNS = ("instance", "backend", "budget", "seed", "status", "solver_status", "domain_ok", "objective",
+               "feasible", "wall_s",
                "backend_used", "instance_specific", "trajectory_source", "trajectory_points", "error")
 
 _JS = """
@@ -84,7 +85,8 @@ def _table(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> str:
     for r in rows:
         cells = "".join(f'<td data-v="{escape(_sort_key(r.get(c)))}">{escape(_cell(r.get(c)))}</td>' for c in columns)
         body.append(f"<tr>{cells}</tr>")
-    return f'<table class="sortable"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+    return (f'<div style="overflow-x:auto"><table class="sortable"><thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(body)}</tbody></table></div>')
 
 
 def _kv(items: list[tuple[str, Any]]) -> str:
@@ -94,7 +96,8 @@ def _kv(items: list[tuple[str, Any]]) -> str:
 
 
 def _run_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
-    return [{**r, "trajectory_points": len(r.get("trajectory") or [])} for r in doc["runs"]]
+    return [{**r, "trajectory_points": len(r.get("trajectory") or []),
+             "domain_ok": (r.get("domain_check") or {}).get("ok")} for r in doc["runs"]]
 
 
 def quality_plots(doc: dict[str, Any]) -> list[str]:
