@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -64,3 +65,19 @@ def test_performance_profile_hand_example() -> None:
     prof = performance_profile(costs, taus=[1.0, 2.0, 10.0])
     assert prof["rho"]["a"] == [2 / 3, 1.0, 1.0]
     assert prof["rho"]["b"] == [1 / 3, 2 / 3, 2 / 3]
+
+
+def test_cost_in_yen_from_pool_prices(tmp_path: Path) -> None:
+    from kakehashi.bench.metrics import summarize
+
+    pool = tmp_path / "pool.toml"
+    pool.write_text('[[machines]]\nname = "c"\nkind = "cpu"\nbackends = ["sa"]\nprice_yen_per_second = 2.0\n')
+    runs = [{"key": f"i|sa|1|{k}", "instance": "i", "backend": "sa", "budget": 1.0, "seed": k, "feasible": True,
+             "objective": 1.0, "wall_s": 1.0, "hardware": "cpu", "backend_used": "sa",
+             "timings": {"solve": s}, "trajectory": [[s, 1.0]]} for k, s in enumerate([0.5, 1.5])]
+    doc = {"suite": {"sense": "min", "protocol": {"epsilon": 0.0}, "instances": [{"id": "i", "best_known": 1.0}]},
+           "runs": runs}
+    (g,) = summarize(doc, pool=str(pool))["groups"]
+    assert g["machine_seconds"] == {"cpu": 2.0}
+    assert g["mean_cost_yen"] == pytest.approx(2.0)  # (0.5 + 1.5) s x 2 yen/s / 2 runs
+    assert summarize(doc)["groups"][0]["mean_cost_yen"] == 0.0  # local pool: free

@@ -12,6 +12,8 @@ Definitions (``bk`` the suite's best-known value, ``ε`` the protocol's success 
   (``t_run`` itself when ``p ≥ 0.99``; infinite, written ``null``, when ``p = 0``).
 - Dolan–Moré performance profile over the suite's instances, for a cost ``c`` (TTS99, or
   ``1 + gap``): ``ρ_s(τ) = |{p : c_ps ≤ τ · min_s c_ps}| / |P|``.
+- machine-seconds by hardware kind (solve seconds) and the mean cost per run in yen at the
+  pool's list prices (see :func:`summarize`).
 
 Bootstrap: ``B`` resamples of the runs (with replacement), percentile interval, NumPy generator
 seeded with ``seed``, so the same result file always gives the same intervals.
@@ -168,8 +170,36 @@ def performance_profile(costs: dict[str, dict[str, float]], taus: Sequence[float
             "ratios": {b: [_finite(r) for r in rs] for b, rs in ratios.items()}}
 
 
-def summarize(doc: dict[str, Any], *, seed: int = 0) -> dict[str, Any]:
-    """Every metric of a result document: per group, and profiles per budget."""
+def prices_from_pool(path: str | None) -> tuple[dict[str, float], str]:
+    """Yen per machine-second by backend from a pool file (the first machine running it wins).
+
+    Without a file: the local pool (this machine, 0 yen/s). Returns the prices and their source.
+    """
+    from kakehashi.pool.config import load_pool, local_pool
+
+    pool = load_pool(path) if path else local_pool()
+    prices: dict[str, float] = {}
+    for machine in pool.machines:
+        for backend in machine.backends:
+            prices.setdefault(backend, float(machine.price_yen_per_second))
+    return prices, (str(path) if path else "local pool (0 yen/s)")
+
+
+def machine_seconds(runs: list[dict[str, Any]]) -> dict[str, float]:
+    """Solve seconds summed by hardware kind (cpu, gpu, qpu-anneal, ...) over ``runs``."""
+    out: dict[str, float] = defaultdict(float)
+    for r in runs:
+        out[str(r.get("hardware") or "cpu")] += float((r.get("timings") or {}).get("solve") or 0.0)
+    return dict(out)
+
+
+def summarize(doc: dict[str, Any], *, seed: int = 0, pool: str | None = None) -> dict[str, Any]:
+    """Every metric of a result document: per group, and profiles per budget.
+
+    Cost: each run's solve seconds × the yen-per-second price of the backend it ran on
+    (``backend_used``) in ``pool`` (default: the local pool, free); reported as the mean per run.
+    """
+    prices, price_source = prices_from_pool(pool)
     suite = doc["suite"]
     sense = suite["sense"]
     epsilon = float(suite["protocol"]["epsilon"])
@@ -180,6 +210,10 @@ def summarize(doc: dict[str, Any], *, seed: int = 0) -> dict[str, Any]:
     rows = []
     for (inst, backend, budget), runs in sorted(groups.items()):
         m = group_metrics(runs, best_known=best.get(inst), sense=sense, epsilon=epsilon, seed=seed)
+        m["machine_seconds"] = machine_seconds(runs)
+        costs = [float((r.get("timings") or {}).get("solve") or 0.0)
+                 * prices.get(str(r.get("backend_used") or r["backend"]), 0.0) for r in runs]
+        m["mean_cost_yen"] = sum(costs) / len(costs) if costs else None
         rows.append({"instance": inst, "backend": backend, "budget": budget,
                      "best_known": best.get(inst),
                      "instance_specific": any(r.get("instance_specific") for r in runs), **m})
@@ -198,4 +232,5 @@ def summarize(doc: dict[str, Any], *, seed: int = 0) -> dict[str, Any]:
             profiles["tts99"][f"{budget:g}"] = performance_profile(tts_cost)
             profiles["quality"][f"{budget:g}"] = performance_profile(q_cost)
     return {"epsilon": epsilon, "sense": sense, "tts_target": TTS_TARGET, "bootstrap": BOOTSTRAP,
+            "prices_yen_per_second": prices, "price_source": price_source,
             "confidence": CONFIDENCE, "seed": seed, "groups": rows, "profiles": profiles}

@@ -23,7 +23,7 @@ MAX_PANELS = 12
 METRIC_COLUMNS = ("instance", "backend", "budget", "instance_specific", "runs", "feasible_runs", "errors",
                   "best_known", "best", "median", "median_ci", "median_gap", "median_gap_ci", "median_ratio",
                   "target", "successes", "success_p", "success_p_ci", "tts99", "tts99_ci", "median_ttt",
-                  "median_ttt_ci", "mean_wall_s", "max_wall_s")
+                  "median_ttt_ci", "mean_wall_s", "max_wall_s", "machine_seconds", "mean_cost_yen")
 RUN_COLUMNS = ("instance", "backend", "budget", "seed", "status", "solver_status", "domain_ok", "objective",
                "feasible", "wall_s",
                "backend_used", "instance_specific", "trajectory_source", "trajectory_points", "error")
@@ -208,6 +208,7 @@ def render_html(doc: dict[str, Any]) -> str:
              ("success threshold ε", proto["epsilon"]), ("tuning policy", tuning["policy"]),
              ("training instances", ", ".join(tuning["training"]) or "none"),
              ("TTS target", metrics["tts_target"]),
+             ("prices", f"{metrics.get('price_source', '')}: {json.dumps(metrics.get('prices_yen_per_second', {}))}"),
              ("bootstrap", f"{metrics['bootstrap']} resamples, {metrics['confidence']:.0%} percentile CI, seed {metrics['seed']}")]),
         warn, over,
         "<h2>Quality against time</h2><div class='grid'>" + "".join(quality_plots(doc)) + "</div>",

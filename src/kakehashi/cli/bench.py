@@ -145,12 +145,15 @@ def compare_cmd(
 def report(
     result: Annotated[Path, typer.Argument(help="A result.json (or its directory).")],
     out_dir: Annotated[Path | None, typer.Option("--out", help="Directory for report.html and CSVs (default: beside the result).")] = None,
+    pool: Annotated[Path | None, typer.Option("--pool", help="Pool file whose prices give the cost in yen.")] = None,
 ) -> None:
     """Write a self-contained HTML report (plots, sortable tables) and CSV tables."""
+    from kakehashi.bench.metrics import summarize
     from kakehashi.bench.report import write_report
     from kakehashi.bench.runner import load_result
 
     doc = load_result(result)
+    doc["metrics"] = summarize(doc, pool=None if pool is None else str(pool))
     target = out_dir or (result if result.is_dir() else result.parent)
     paths = write_report(doc, target)
     for p in paths:
