@@ -73,7 +73,7 @@ def test_cost_in_yen_from_pool_prices(tmp_path: Path) -> None:
     pool = tmp_path / "pool.toml"
     pool.write_text('[[machines]]\nname = "c"\nkind = "cpu"\nbackends = ["sa"]\nprice_yen_per_second = 2.0\n')
     runs = [{"key": f"i|sa|1|{k}", "instance": "i", "backend": "sa", "budget": 1.0, "seed": k, "feasible": True,
-             "objective": 1.0, "wall_s": 1.0, "hardware": "cpu", "backend_used": "sa",
+             "objective": 1.0, "wall_s": s, "hardware": "cpu", "backend_used": "sa", "legs": [{}],
              "timings": {"solve": s}, "trajectory": [[s, 1.0]]} for k, s in enumerate([0.5, 1.5])]
     doc = {"suite": {"sense": "min", "protocol": {"epsilon": 0.0}, "instances": [{"id": "i", "best_known": 1.0}]},
            "runs": runs}

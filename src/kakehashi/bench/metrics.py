@@ -12,7 +12,7 @@ Definitions (``bk`` the suite's best-known value, ``ε`` the protocol's success 
   (``t_run`` itself when ``p ≥ 0.99``; infinite, written ``null``, when ``p = 0``).
 - Dolan–Moré performance profile over the suite's instances, for a cost ``c`` (TTS99, or
   ``1 + gap``): ``ρ_s(τ) = |{p : c_ps ≤ τ · min_s c_ps}| / |P|``.
-- machine-seconds by hardware kind (solve seconds) and the mean cost per run in yen at the
+- machine-seconds by hardware kind (wall time × legs) and the mean cost per run in yen at the
   pool's list prices (see :func:`summarize`).
 
 Bootstrap: ``B`` resamples of the runs (with replacement), percentile interval, NumPy generator
@@ -185,18 +185,27 @@ def prices_from_pool(path: str | None) -> tuple[dict[str, float], str]:
     return prices, (str(path) if path else "local pool (0 yen/s)")
 
 
+def run_machine_seconds(run: dict[str, Any]) -> float:
+    """Machine-seconds a run held: its measured wall time × its legs (a race holds one slot per leg).
+
+    An upper bound on what the solve itself used, but it charges runs that timed out or failed
+    (whose ``timings.solve`` is 0) for the time they really held the machine.
+    """
+    return float(run.get("wall_s") or 0.0) * max(1, len(run.get("legs") or []))
+
+
 def machine_seconds(runs: list[dict[str, Any]]) -> dict[str, float]:
-    """Solve seconds summed by hardware kind (cpu, gpu, qpu-anneal, ...) over ``runs``."""
+    """Machine-seconds (see :func:`run_machine_seconds`) summed by hardware kind over ``runs``."""
     out: dict[str, float] = defaultdict(float)
     for r in runs:
-        out[str(r.get("hardware") or "cpu")] += float((r.get("timings") or {}).get("solve") or 0.0)
+        out[str(r.get("hardware") or "cpu")] += run_machine_seconds(r)
     return dict(out)
 
 
 def summarize(doc: dict[str, Any], *, seed: int = 0, pool: str | None = None) -> dict[str, Any]:
     """Every metric of a result document: per group, and profiles per budget.
 
-    Cost: each run's solve seconds × the yen-per-second price of the backend it ran on
+    Cost: each run's machine-seconds × the yen-per-second price of the backend it ran on
     (``backend_used``) in ``pool`` (default: the local pool, free); reported as the mean per run.
     """
     prices, price_source = prices_from_pool(pool)
@@ -211,8 +220,7 @@ def summarize(doc: dict[str, Any], *, seed: int = 0, pool: str | None = None) ->
     for (inst, backend, budget), runs in sorted(groups.items()):
         m = group_metrics(runs, best_known=best.get(inst), sense=sense, epsilon=epsilon, seed=seed)
         m["machine_seconds"] = machine_seconds(runs)
-        costs = [float((r.get("timings") or {}).get("solve") or 0.0)
-                 * prices.get(str(r.get("backend_used") or r["backend"]), 0.0) for r in runs]
+        costs = [run_machine_seconds(r) * prices.get(str(r.get("backend_used") or r["backend"]), 0.0) for r in runs]
         m["mean_cost_yen"] = sum(costs) / len(costs) if costs else None
         rows.append({"instance": inst, "backend": backend, "budget": budget,
                      "best_known": best.get(inst),
