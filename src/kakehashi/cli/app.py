@@ -226,6 +226,7 @@ def demo(
 _SUBAPPS = {
     "datasets": ("kakehashi.datasets.cli", "app", "Benchmark datasets: list and download."),
     "admin": ("kakehashi.cli.service", "admin_app", "Projects, tokens, prices and quotas (operators)."),
+    "bench": ("kakehashi.cli.bench", "app", "Standard benchmarks: run suites, report, compare, export."),
 }
 _COMMANDS = {
     "route": ("kakehashi.cli.apps", "route"),

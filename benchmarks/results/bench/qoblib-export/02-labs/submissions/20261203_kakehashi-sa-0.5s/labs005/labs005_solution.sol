@@ -1,0 +1,6 @@
+# Objective value = 2
+0
+0
+0
+1
+0
