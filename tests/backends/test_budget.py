@@ -1,8 +1,6 @@
-"""Budgets: the deadline a backend works to, the façade's seam, the reserve and trimming."""
+"""Budgets: the deadline a backend works to, the reserve and trimming."""
 
 from __future__ import annotations
-
-import time
 
 import numpy as np
 import pytest
@@ -22,22 +20,10 @@ def test_deadline_keeps_a_reserve_for_large_outputs() -> None:
     assert small.deadline is not None and large.deadline is not None
     # small outputs: the reserve fits in half the slack, the whole limit is work time
     assert small.deadline - small.started == pytest.approx(2.0, abs=1e-6)
-    assert large.deadline - large.started < 2.0 - 0.2
+    assert large.deadline - large.started < small.deadline - small.started
     # a tiny limit still leaves a quarter of it for work
     tiny = budget.start(0.1, num_variables=1_000_000)
     assert tiny.deadline is not None and tiny.deadline - tiny.started == pytest.approx(0.025, abs=1e-6)
-
-
-def test_solve_deadline_seam_takes_the_earlier_end() -> None:
-    now = time.perf_counter()
-    with budget.solve_deadline(now + 0.5):
-        plan = budget.start(10.0, num_variables=10)
-        with budget.solve_deadline(now + 5.0):  # a nested, later deadline does not extend it
-            inner = budget.start(10.0, num_variables=10)
-    assert plan.deadline is not None and plan.deadline <= now + 0.5
-    assert inner.deadline is not None and inner.deadline <= now + 0.5
-    after = budget.start(10.0, num_variables=10)
-    assert after.deadline is not None and after.deadline - after.started == pytest.approx(10.0, abs=1e-6)
 
 
 def test_slack_is_the_contract() -> None:

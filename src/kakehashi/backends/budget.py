@@ -5,10 +5,9 @@ evaluate — stays within ``T + max(0.5 s, 5 % of T)``. A backend sees only its 
 works to a deadline that leaves room for what comes after it:
 
 * :func:`start` makes a :class:`Budget` at the top of ``Backend.solve``: the deadline is
-  ``now + time_limit`` — or, when the façade said when the whole solve must end
-  (:func:`solve_deadline`, a context variable like :mod:`kakehashi.backends.progress`), that
-  earlier instant, so compile time already spent is not spent twice — less a reserve for
-  returning, inverting and evaluating the samples (:func:`reserve_seconds`).
+  ``now + time_limit`` less a reserve for returning the samples (:func:`reserve_seconds`). The
+  façade (:mod:`kakehashi.solver`) has already taken the time it needs to invert and evaluate
+  out of the ``time_limit`` it passes, and the compile time already spent.
 * Engines cut their work into chunks and stop at :meth:`Budget.expired`; native solvers get
   :meth:`Budget.native_limit` (the seconds left, shrunk by a factor for solvers known to
   overshoot their own limit, e.g. SCIP's presolve, OR-Tools' first solution).
@@ -20,21 +19,16 @@ Nothing here sleeps or spawns; it only reads ``time.perf_counter()``.
 
 from __future__ import annotations
 
-import contextvars
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 
-_SOLVE_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
-    "kakehashi_solve_deadline", default=None)
-
 #: Seconds always kept back for the façade after a backend returns (invert, evaluate, Result).
 BASE_RESERVE = 0.05
-#: Further seconds kept back per target variable (the façade's pass over one row's columns).
-RESERVE_PER_VARIABLE = 2e-5
+#: Further seconds kept back per target variable (copying and trimming one row's columns; the
+#: façade reserves its own inversion and evaluation before it passes the time limit).
+RESERVE_PER_VARIABLE = 2e-6
 #: Further seconds kept back per sample entry (rows × variables) the backend may return.
 RESERVE_PER_ENTRY = 1e-6
 #: Share of the contract's slack that may stand in for the reserve (measured on a loaded 2-core
@@ -54,23 +48,6 @@ def reserve_seconds(num_variables: int, rows: int = 1) -> float:
     n = max(0, num_variables)
     entries = min(max(1, rows) * n, max(MAX_ENTRIES, n))
     return BASE_RESERVE + RESERVE_PER_VARIABLE * n + RESERVE_PER_ENTRY * entries
-
-
-@contextmanager
-def solve_deadline(deadline: float | None) -> Iterator[None]:
-    """Tell the backends run inside the block that the whole solve must end at ``deadline``.
-
-    ``deadline`` is a ``time.perf_counter()`` instant (None: no deadline). The façade sets it to
-    its own start + ``time_limit`` around ``backend.solve``; nested scopes keep the earlier one.
-    """
-    outer = _SOLVE_DEADLINE.get()
-    if outer is not None and (deadline is None or outer < deadline):
-        deadline = outer
-    token = _SOLVE_DEADLINE.set(deadline)
-    try:
-        yield
-    finally:
-        _SOLVE_DEADLINE.reset(token)
 
 
 @dataclass(frozen=True)
@@ -110,9 +87,6 @@ def start(time_limit: float | None, *, num_variables: int = 0, rows: int = 1,
     if time_limit is None:
         return Budget(now, None)
     end = now + float(time_limit)
-    outer = _SOLVE_DEADLINE.get()
-    if outer is not None:
-        end = min(end, outer)
     keep = reserve_seconds(num_variables, rows) if reserve is None else float(reserve)
     # A quarter of the contract's slack may absorb the reserve (the rest is the margin for load,
     # for a last uninterruptible chunk and for compile time the façade did not announce); a tiny
