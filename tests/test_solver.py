@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import dimod
 import numpy as np
 import pytest
@@ -167,3 +169,48 @@ def test_large_problems_keep_fewer_samples_but_the_best() -> None:
     assert len(result.samples) == samples_kept(3000) < 60
     assert result.objective == pytest.approx(bqm.energy(result.sample))
     assert result.objective == min(r.objective for r in result.samples)
+
+
+class _SlowToLoad:
+    """A backend whose first load in a process takes 1 s (its factory sleeps), then runs at once."""
+
+    name = "slow-to-load"
+
+    def __init__(self) -> None:
+        import time
+
+        time.sleep(1.0)
+
+    def capabilities(self) -> Any:
+        from kakehashi.backends.base import Capabilities
+        from kakehashi.compile.targets import TargetKind
+
+        return Capabilities(targets=(TargetKind.BQM,))
+
+    def available(self) -> Any:
+        from kakehashi.backends.base import Availability
+
+        return Availability.yes()
+
+    def solve(self, compiled: Any, *, time_limit: float | None, seed: int | None, params: Any) -> Any:
+        from kakehashi.backends.base import BackendOutput, Termination
+
+        return BackendOutput(samples=np.zeros((1, compiled.num_variables)), termination=Termination.COMPLETED,
+                             solve_seconds=0.0)
+
+
+def test_first_use_of_a_backend_is_start_up_not_budget() -> None:
+    from kakehashi.backends.registry import register, unregister
+
+    register("slow-to-load", _SlowToLoad)
+    try:
+        problem = Problem(dimod.BinaryQuadraticModel({"a": 1.0, "b": -1.0}, {("a", "b"): 2.0}, 0.0, "BINARY"))
+        first = kakehashi.solve(problem, "slow-to-load", time_limit=0.5)
+        assert first.timings.startup >= 1.0  # the load, reported ...
+        assert first.timings.total >= first.timings.startup
+        assert first.info["backend_time_limit"] > 0.3  # ... and not taken out of the backend's budget
+        second = kakehashi.solve(problem, "slow-to-load", time_limit=0.5)
+        assert second.timings.startup == 0.0  # paid once per process
+        assert first.objective == second.objective == 0.0
+    finally:
+        unregister("slow-to-load")

@@ -343,12 +343,23 @@ def run_backend(
     """Solve ``problem`` on one backend in this process. Errors raise (see exceptions.py).
 
     ``budget`` (default: ``time_limit`` from now) is the whole call's budget: the backend gets
-    what is left of it after compiling, minus :func:`finish_reserve`.
+    what is left of it after compiling, minus :func:`finish_reserve`. The first use of a backend
+    in a process loads it first (:func:`kakehashi.startup.first_use`), outside the budget.
     """
+    from kakehashi.startup import first_use
+
     budget = budget or Budget.starting_now(time_limit)
-    prep = prepare(problem, name, params, compile_options)
+    # The backend's first use in this process (imports, numba kernels from cache) is start-up:
+    # paid once, reported in Timings.startup, and the budget starts after it.
+    load = first_use(name)
+    if load > 0:
+        budget = budget.shifted(load)
+    prep = prepare(problem, name, params, compile_options, startup_seconds=load)
     out, wall, trajectory = execute(problem, prep, budget, seed)
-    return build_result(problem, prep.setup, out, seed=seed, budget=budget, solve_wall=wall, trajectory=trajectory)
+    result = build_result(problem, prep.setup, out, seed=seed, budget=budget, solve_wall=wall,
+                          trajectory=trajectory)
+    result.timings.total += load  # the whole wall time, start-up included
+    return result
 
 
 def _jsonable(value: Any) -> bool:

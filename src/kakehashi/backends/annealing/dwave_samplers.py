@@ -352,7 +352,7 @@ class TabuBackend(_DwaveBackend):
             if time_limit is not None and setup > left + budget.slack(time_limit):
                 raise BackendRejected(
                     f"{self.name}: dwave-samplers' tabu search needs about {setup:.1f} s to set up "
-                    f"{bqm.num_variables} variables, more than the time limit of {time_limit} s; "
+                    f"{bqm.num_variables} variables, more than the time limit of {time_limit:.2f} s; "
                     "use sa, anneal or sb, or a larger time limit")
             per_read = max(1, int(1000 * TIME_SHARE * (left - setup) / num_reads) - 5)
             timeout = per_read if timeout is None else min(int(timeout), per_read)
