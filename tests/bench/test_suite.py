@@ -9,7 +9,8 @@ import pytest
 
 from kakehashi.bench import qs
 from kakehashi.bench.qoblib import labs_energy
-from kakehashi.bench.suite import builtin_suites, load_problem, load_suite, parse_suite, sha256_file
+from kakehashi.bench.suite import builtin_suites, load_problem, load_suite, parse_suite
+from kakehashi.datasets.registry import sha256_of
 from kakehashi.exceptions import ModelError
 
 MINI = """
@@ -48,7 +49,7 @@ def test_builtin_suites_parse_with_gset_split_disjoint() -> None:
 def test_every_suite_instance_file_has_the_declared_hash(data_dir: Path) -> None:
     for name in builtin_suites():
         for inst in load_suite(name).instances:
-            assert sha256_file(data_dir / inst.path) == inst.sha256, (name, inst.id)
+            assert sha256_of(data_dir / inst.path) == inst.sha256, (name, inst.id)
 
 
 def test_labs_qubo_minimum_is_the_best_known_energy(data_dir: Path) -> None:

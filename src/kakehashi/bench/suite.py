@@ -17,7 +17,6 @@ A run that used instance-specific parameters is marked ``instance_specific`` in 
 
 from __future__ import annotations
 
-import hashlib
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from kakehashi.datasets.location import data_dir
+from kakehashi.datasets.registry import sha256_of
 from kakehashi.exceptions import ModelError
 from kakehashi.model.problem import Problem
 
@@ -256,15 +256,6 @@ def load_suite(name_or_path: str | Path) -> Suite:
     return parse_suite(text, source=f"kakehashi:bench/suites/{name}.toml")
 
 
-def sha256_file(path: Path) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def instance_path(inst: Instance, *, root: Path | None = None) -> Path:
     """The file of ``inst`` under the data directory; ModelError with a hint when missing."""
     base = root if root is not None else data_dir()
@@ -282,7 +273,7 @@ def load_problem(inst: Instance, *, root: Path | None = None, verify: bool = Tru
     """
     path = instance_path(inst, root=root)
     if verify:
-        actual = sha256_file(path)
+        actual = sha256_of(path)
         if actual != inst.sha256:
             raise ModelError(f"instance {inst.id}: sha256 {actual[:12]}… differs from the suite's "
                              f"{inst.sha256[:12]}… (a different file under the same name)", source=str(path))
