@@ -148,7 +148,7 @@ def test_a_single_backend_records_its_best_so_far_trajectory() -> None:
     assert result.legs[0].trajectory == result.trajectory
     again = Result.from_json(result.to_json())
     assert again.trajectory == result.trajectory and again.legs[0].trajectory == result.trajectory
-    assert again.timings.startup == result.timings.startup == 0.0  # run in this process
+    assert again.timings.startup == result.timings.startup < 0.1  # run in this process, nothing to load
 
 
 def test_results_written_before_trajectories_still_load(sack: Problem) -> None:
@@ -166,7 +166,7 @@ def test_large_problems_keep_fewer_samples_but_the_best() -> None:
     assert samples_kept(100) == 100 and samples_kept(20_000) == MAX_SAMPLE_VALUES // 20_000
     bqm = dimod.generators.gnp_random_bqm(3000, 0.001, "SPIN", random_state=2)
     result = kakehashi.solve(Problem(bqm), "steepest", time_limit=2, seed=1, params={"num_reads": 60})
-    assert len(result.samples) == samples_kept(3000) < 60
+    assert len(result.samples) == samples_kept(3000) < 60, (result.info, result.trajectory, result.timings)
     assert result.objective == pytest.approx(bqm.energy(result.sample))
     assert result.objective == min(r.objective for r in result.samples)
 

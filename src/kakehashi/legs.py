@@ -52,23 +52,42 @@ def context() -> Any:
     return ctx
 
 
-_warm = False
+_warm_pid: int | None = None
 
 
 def _ready() -> None:
     """A leg that does nothing: its start proves the leg server has finished warming up."""
 
 
+def _server_pid() -> int | None:
+    """The pid of this process's forkserver while it runs (multiprocessing restarts a dead one)."""
+    from multiprocessing import forkserver
+
+    pid = getattr(forkserver._forkserver, "_forkserver_pid", None)
+    if pid is None:
+        return None
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return None
+    return int(pid)
+
+
 def ensure_warm() -> float:
-    """Start the leg server if needed and wait until it forks; the seconds waited (0 once warm)."""
-    global _warm
-    if _warm:
+    """Start the leg server if needed and wait until it forks; the seconds waited (0 once warm).
+
+    Warm means: the server that finished warming up is the one running now. A server that died
+    (killed with its process group, say) is restarted by multiprocessing, cold, and is waited for
+    again here rather than inside a race's budget.
+    """
+    global _warm_pid
+    if _warm_pid is not None and _server_pid() == _warm_pid:
         return 0.0
     started = time.monotonic()
     proc = context().Process(target=_ready, daemon=True)
     proc.start()
     proc.join()
-    _warm = True
+    _warm_pid = _server_pid()
     return time.monotonic() - started
 
 

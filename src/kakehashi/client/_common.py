@@ -197,7 +197,10 @@ def raise_for_problem(response: httpx.Response) -> None:
     detail = str(body.get("detail") or response.text or response.reason_phrase)
     cls = _error_class(body.get("kind"), response.status_code)
     if cls is ModelError:
-        raise ModelError(detail, field=body.get("field"), line=body.get("line"))
+        field = body.get("field")
+        if field and detail.startswith(f"{field}: "):  # the server's detail already names it
+            detail = detail[len(field) + 2 :]
+        raise ModelError(detail, field=field, line=body.get("line"))
     raise cls(f"{detail} (HTTP {response.status_code})")
 
 

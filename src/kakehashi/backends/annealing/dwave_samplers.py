@@ -213,16 +213,25 @@ class _DwaveBackend:
 
         kept: Any = None
         done = 0
+        batch_seconds = 0.0  # wall time of the whole (uninterruptible) batches so far
         for reads in batch_sizes(total, first):
-            # An interruptible batch stops after any read; another one runs whole.
-            need = clock["longest"] * (1 if interruptible else reads)
-            if kept is not None and deadline is not None and time.perf_counter() + need >= deadline:
-                break
+            if kept is not None and deadline is not None:
+                left = deadline - time.perf_counter()
+                if interruptible:  # it stops after any read: one more read must fit
+                    if left <= clock["longest"]:
+                        break
+                else:  # it runs whole: as many reads as fit at the mean read time so far (a
+                    # single slow read, a GC pause say, must not end the run early)
+                    per_read = batch_seconds / max(1, done)
+                    fit = int(left / per_read) if per_read > 0 else reads
+                    if fit < 1:
+                        break
+                    reads = min(reads, fit)
             batch_seed = int(seeds.spawn(1)[0].generate_state(1)[0]) >> 1  # SA wants seeds below 2^31
             began = clock["last"] = time.perf_counter()
             ss = run(reads, batch_seed, interrupt if deadline is not None else None)
             if not interruptible:
-                clock["longest"] = max(clock["longest"], (time.perf_counter() - began) / max(1, len(ss)))
+                batch_seconds += time.perf_counter() - began
             done += len(ss)
             reporter.offer(ss)
             merged = ss if kept is None else dimod.concatenate((kept, ss))
