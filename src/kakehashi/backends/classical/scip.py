@@ -10,6 +10,7 @@ which has the same optimum and the same dual bound as the target ``offset + c·x
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -48,6 +49,7 @@ _TERMINATION = {
     "optimal": Termination.OPTIMAL,
     "infeasible": Termination.INFEASIBLE,
     "timelimit": Termination.TIME_LIMIT,
+    "userinterrupt": Termination.TIME_LIMIT,  # our deadline timer (see solve)
 }
 
 
@@ -120,10 +122,20 @@ class ScipBackend:
         model.hideOutput()
         xs = self._build(model, pyscipopt, program)
         self._set_params(model, opts, plan.native_limit(share=NATIVE_SHARE), seed, 0.0)
+        # SCIP reads its clock rarely in presolve and at the root: a timer interrupts it at the
+        # deadline too (SCIPinterruptSolve only sets a flag that SCIP polls).
+        timer = None
+        if plan.deadline is not None:
+            timer = threading.Timer(max(0.0, plan.left()), model.interruptSolve)
+            timer.daemon = True
+            timer.start()
         try:
             model.optimize()
         except Exception as exc:  # SCIP reports failures as plain exceptions
             raise BackendError(f"{self.name}: SCIP failed: {exc}") from exc
+        finally:
+            if timer is not None:
+                timer.cancel()
         return self._output(model, program, xs, opts, time.perf_counter() - start)
 
     def _build(self, model: Any, pyscipopt: Any, program: MatrixProgram) -> list[Any]:
