@@ -94,6 +94,21 @@ class RetryPolicy:
             and self.safe(method, path, headers)
         )
 
+    def next_wait(self, url: str, retry: int, elapsed: float, method: str, path: str,
+                  headers: Mapping[str, str], response: httpx.Response | None,
+                  error: httpx.TransportError | None) -> float | None:
+        """Seconds to wait before trying again (announced on stderr), or None when this answer is
+        final: a success, a call that is not safe to repeat, or the deadline spent. ``elapsed``:
+        seconds since the first try. One decision for the sync and the async client."""
+        if error is None and response is not None and response.status_code not in RETRY_STATUSES:
+            return None
+        left = self.deadline_seconds - elapsed
+        if left <= 0 or not self.should_retry(method, path, headers, response=response, error=error):
+            return None
+        wait = min(self.backoff(retry, response), left)
+        self.announce(url, method, path, describe(response, error), wait, left)
+        return wait
+
     def announce(self, url: str, method: str, path: str, why: str, wait: float, left: float) -> None:
         """One stderr line: what failed, when the next try is, when retrying stops."""
         self.notify(

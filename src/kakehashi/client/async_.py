@@ -21,7 +21,7 @@ from kakehashi.client._common import (
     raise_for_problem,
     submit_request,
 )
-from kakehashi.client._retry import RETRY_STATUSES, RetryPolicy, describe
+from kakehashi.client._retry import RetryPolicy
 from kakehashi.client.sync import LONG_POLL_SECONDS
 from kakehashi.exceptions import JobError
 from kakehashi.model.problem import Problem
@@ -83,16 +83,13 @@ class AsyncClient:
                 response = await self._http.request(method, path, headers=headers, **kwargs)
             except httpx.TransportError as exc:
                 error = exc
-            if error is None and response is not None and response.status_code not in RETRY_STATUSES:
-                return response
-            left = policy.deadline_seconds - (time.monotonic() - start)
-            wait = min(policy.backoff(retry, response), max(0.0, left))
-            if not policy.should_retry(method, path, headers, response=response, error=error) or left <= 0:
+            wait = policy.next_wait(self.url, retry, time.monotonic() - start, method, path, headers,
+                                    response, error)
+            if wait is None:
                 if error is not None:
                     raise connection_error(self.url, error) from error
                 assert response is not None
                 return response
-            policy.announce(self.url, method, path, describe(response, error), wait, left)
             await asyncio.sleep(wait)
             retry += 1
 

@@ -20,7 +20,7 @@ from kakehashi.client._common import (
     raise_for_problem,
     submit_request,
 )
-from kakehashi.client._retry import RETRY_STATUSES, RetryPolicy, describe
+from kakehashi.client._retry import RetryPolicy
 from kakehashi.exceptions import JobError
 from kakehashi.model.problem import Problem
 from kakehashi.result import Result
@@ -84,16 +84,13 @@ class Client:
                 response = self._http.request(method, path, headers=headers, **kwargs)
             except httpx.TransportError as exc:
                 error = exc
-            if error is None and response is not None and response.status_code not in RETRY_STATUSES:
-                return response
-            left = policy.deadline_seconds - (time.monotonic() - start)
-            wait = min(policy.backoff(retry, response), max(0.0, left))
-            if not policy.should_retry(method, path, headers, response=response, error=error) or left <= 0:
+            wait = policy.next_wait(self.url, retry, time.monotonic() - start, method, path, headers,
+                                    response, error)
+            if wait is None:
                 if error is not None:
                     raise connection_error(self.url, error) from error
                 assert response is not None
                 return response
-            policy.announce(self.url, method, path, describe(response, error), wait, left)
             time.sleep(wait)
             retry += 1
 
