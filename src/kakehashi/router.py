@@ -11,17 +11,24 @@ The rule, on problem class and size (a learned router replaces it when history e
    heuristics here); quadratic objective → ``scip`` + the best Ising heuristic on the
    penalised BQM.
 
+0. A model complete only for some targets (:attr:`Problem.complete_for`; the routing edge
+   formulation, whose sub-tour and capacity rules only a ``routing`` target enforces) goes to
+   one backend of those targets: ``lkh`` for a TSP, ``pyvrp`` otherwise (the same choice as
+   :func:`kakehashi.apps.routing.solve_routing`), the next available one when that is missing.
+   One leg, not a race: on the reference 2-core machine a second leg halves the first's CPU.
+
 Only available backends are chosen; at most :data:`MAX_LEGS` race at once.
 
-Learned routing: :func:`choose` consults :func:`kakehashi.learn.route` when a history is given
-or ``KAKEHASHI_ROUTER_HISTORY`` names a JSON-lines history file; with no or too little history
-the rule above decides (:func:`choose_by_rule`).
+This module is the rule and nothing else; it imports neither the learned router nor the
+façade. One direction of dependency: :mod:`kakehashi.auto` (what ``solve(..., "auto")`` calls)
+→ :mod:`kakehashi.learn.route` (the learned router, which falls back to this rule) →
+:mod:`kakehashi.router`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import dimod
 
@@ -29,13 +36,12 @@ from kakehashi.backends.registry import backend_names, get_backend
 from kakehashi.exceptions import BackendUnavailable, KakehashiError
 from kakehashi.model.problem import Problem
 
-if TYPE_CHECKING:
-    from kakehashi.learn.route import History
-
 EXACT_LIMIT = 20
 MAX_LEGS = 2
 #: Ising heuristics in order of preference (kakehashi's own engines first, when installed).
 ISING_PREFERENCE = ("anneal", "sb", "sa", "tabu", "steepest")
+#: Backends of the routing target in order of preference (a TSP puts ``lkh`` first).
+ROUTING_PREFERENCE = ("pyvrp", "lkh", "ortools-routing")
 
 
 @dataclass(frozen=True)
@@ -70,22 +76,34 @@ def _available(names: tuple[str, ...]) -> list[str]:
     return out
 
 
-def choose(problem: Problem, time_limit: float | None = None, history: History | None = None) -> Choice:
-    """The backends to race for ``problem``: learned from ``history`` (or the file named by
-    ``KAKEHASHI_ROUTER_HISTORY``) when there is enough of it, else the documented rule."""
-    if history is None:
-        from kakehashi.learn.route import history_from_env
-
-        history = history_from_env()
-    if history is None:
-        return choose_by_rule(problem)
-    from kakehashi.learn.route import route
-
-    return route(problem, time_limit, history)
+def _for_targets(problem: Problem) -> Choice:
+    """Rule 0: one available backend of the targets the model is complete for."""
+    kinds = set(problem.complete_for)
+    preferred = ROUTING_PREFERENCE
+    if problem.metadata.get("kind") == "tsp":
+        preferred = ("lkh", *(n for n in ROUTING_PREFERENCE if n != "lkh"))
+    names = [n for n in preferred if n in backend_names()]
+    names += sorted(n for n in backend_names() if n not in names)
+    fitting = []
+    for name in names:
+        try:
+            backend = get_backend(name)
+        except KakehashiError:
+            continue
+        if kinds & {t.value for t in backend.capabilities().targets}:
+            fitting.append(name)
+    chosen = _available(tuple(fitting))[:1]
+    reason = f"model complete only for the {', '.join(sorted(kinds))} target: one backend of it"
+    if not chosen:
+        raise BackendUnavailable(f"auto: no available backend takes the {', '.join(sorted(kinds))} target "
+                                 f"({', '.join(fitting) or 'none registered'})")
+    return Choice(tuple(chosen), reason)
 
 
 def choose_by_rule(problem: Problem) -> Choice:
     """The backends to race for ``problem`` under the documented rule."""
+    if problem.complete_for:
+        return _for_targets(problem)
     counts = problem.vartype_counts()
     n = problem.num_variables
     quadratic_constraints = not problem.is_bqm and any(

@@ -63,6 +63,12 @@ Event = dict[str, Any]
 
 def _compile(problem: Problem, backend: Backend, options: Mapping[str, Any]) -> Compiled[Any]:
     caps = backend.capabilities()
+    if problem.complete_for and not {k.value for k in caps.targets} & set(problem.complete_for):
+        note = problem.metadata.get("note") or "the model leaves some rules to its domain target"
+        raise CompileError(
+            f"{backend.name}: {problem.name} is complete only for the {', '.join(problem.complete_for)} "
+            f"target ({note}); use a backend of that target, or 'auto'"
+        )
     errors = []
     for kind in caps.targets:
         try:
@@ -631,7 +637,7 @@ def solve(
     """
     budget = Budget.starting_now(time_limit)
     if isinstance(backend, str) and backend == "auto":
-        from kakehashi.router import choose
+        from kakehashi.auto import choose
 
         choice = choose(problem, time_limit=time_limit)
         names: list[str] = list(choice.backends)

@@ -8,13 +8,14 @@ import dimod
 import numpy as np
 import pytest
 
+from kakehashi.auto import choose
 from kakehashi.learn.features import problem_class
 from kakehashi.learn.history import HistoryRecord, quality, read_history, records_from_result, write_history
 from kakehashi.learn.model import PerformanceModel
 from kakehashi.learn.route import route
 from kakehashi.model.problem import Problem
 from kakehashi.result import LegOutcome, Result, Status
-from kakehashi.router import choose, choose_by_rule
+from kakehashi.router import choose_by_rule
 
 
 def maxcut(n: int, p: float, seed: int) -> Problem:

@@ -164,10 +164,10 @@ def inspect(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Size, density and constraint kinds of FILE; which targets and backends fit it."""
+    from kakehashi.auto import choose
     from kakehashi.cli.convert import read_problem
     from kakehashi.exceptions import KakehashiError
     from kakehashi.inspection import features, fits
-    from kakehashi.router import choose
 
     problem = read_problem(file)  # prints the reader's warnings on stderr
     info: dict[str, Any] = {"features": features(problem), **fits(problem)}

@@ -162,7 +162,14 @@ def compile_for(problem: Problem, kind: TargetKind | str, **options: Any) -> Com
     A MIQP request on a linear problem yields a MILP target (a MILP is a MIQP). The problem's
     reader warnings are copied into the report.
     """
-    compiled = _compile_for(problem, TargetKind(kind), **options)
+    kind = TargetKind(kind)
+    if problem.complete_for and kind.value not in problem.complete_for:
+        note = problem.metadata.get("note") or "the model leaves some rules to its domain target"
+        raise CompileError(
+            f"{problem.name}: this model is complete only for the {', '.join(problem.complete_for)} "
+            f"target ({note}); a {kind.value} answer could break those rules"
+        )
+    compiled = _compile_for(problem, kind, **options)
     for warning in problem.warnings:
         if warning not in compiled.report.warnings:
             compiled.report.warnings.append(warning)

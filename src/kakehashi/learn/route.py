@@ -57,6 +57,8 @@ def route(
     """
     if history is None:
         return _fallback(problem, "no history")
+    if problem.complete_for:
+        return _fallback(problem, f"model complete only for {', '.join(problem.complete_for)}")
     model = load_model(history)
     feats = features(problem)
     cls = problem_class(feats)

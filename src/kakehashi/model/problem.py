@@ -68,6 +68,18 @@ class Problem:
         return [str(w) for w in self.metadata.get("warnings", [])]
 
     @property
+    def complete_for(self) -> tuple[str, ...]:
+        """The target kinds this model is complete for, or ``()`` for every kind.
+
+        A model that leaves some rules to a domain target (the routing edge formulation has no
+        sub-tour elimination; its ``routing`` target and :func:`kakehashi.apps.routing.validate`
+        enforce them) names its targets in ``metadata["complete_for"]``; compiling it for any
+        other kind is refused, because an answer there could violate the unmodelled rules and
+        still look optimal. The reason is ``metadata["note"]``.
+        """
+        return tuple(str(k) for k in self.metadata.get("complete_for", ()))
+
+    @property
     def is_bqm(self) -> bool:
         """True when the model is an unconstrained binary/spin quadratic model."""
         return isinstance(self.model, dimod.BinaryQuadraticModel)

@@ -126,3 +126,21 @@ def test_local_search_reaches_a_relocate_and_swap_optimum(data_dir: Path) -> Non
                             new = [list(r) for r in padded]
                             new[a][i], new[b][j] = w, v
                             assert sum(route_length(inst, r) for r in new) >= total
+
+
+def test_auto_on_the_edge_model_answers_tours_not_subtours(data_dir: Path) -> None:
+    """The edge model has no sub-tour elimination: ``auto`` must take a routing backend, whose
+    answer is a valid tour set (an LP/MILP optimum of the bare model is shorter and invalid)."""
+    import kakehashi
+    from kakehashi.apps.routing import interpret
+    from kakehashi.exceptions import CompileError
+
+    inst = read_routing(data_dir / "tsplib" / "berlin52.tsp")
+    problem = to_problem(inst)
+    result = kakehashi.solve(problem, "auto", time_limit=2, seed=1)
+    assert result.provenance.backend in ("lkh", "pyvrp", "ortools-routing")
+    sol = interpret(result, inst)
+    assert sol.validation is not None and sol.validation.ok
+    assert sol.total_cost == result.objective >= 7542
+    with pytest.raises(CompileError, match="complete only for the routing target"):
+        kakehashi.solve(problem, "highs", time_limit=2)

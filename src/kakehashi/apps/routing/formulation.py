@@ -55,7 +55,9 @@ def to_problem(instance: RoutingInstance) -> Problem:
     return Problem(cqm, name=instance.name, sense="min", known_optimum=instance.known_optimum,
                    metadata={"domain": "routing", "formulation": "edge", "kind": instance.kind,
                              "source": instance.source, "routing_instance": instance.model_dump(mode="json"),
-                             "note": "sub-tours and capacity are checked by apps.routing.validate"})
+                             "complete_for": ["routing"],
+                             "note": "sub-tours and capacity are enforced by routing backends and "
+                                     "checked by apps.routing.validate"})
 
 
 def tsp_qubo_problem(instance: RoutingInstance) -> Problem:
