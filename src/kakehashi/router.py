@@ -77,27 +77,29 @@ def _available(names: tuple[str, ...]) -> list[str]:
 
 
 def _for_targets(problem: Problem) -> Choice:
-    """Rule 0: one available backend of the targets the model is complete for."""
+    """Rule 0: one available backend of the targets the model is complete for (the preferred
+    routing backends are tried first, so that the others are not even loaded)."""
     kinds = set(problem.complete_for)
     preferred = ROUTING_PREFERENCE
     if problem.metadata.get("kind") == "tsp":
         preferred = ("lkh", *(n for n in ROUTING_PREFERENCE if n != "lkh"))
-    names = [n for n in preferred if n in backend_names()]
-    names += sorted(n for n in backend_names() if n not in names)
+    registered = backend_names()
+    names = [n for n in preferred if n in registered]
+    names += sorted(n for n in registered if n not in names)
+    reason = f"model complete only for the {', '.join(sorted(kinds))} target: one backend of it"
     fitting = []
     for name in names:
         try:
             backend = get_backend(name)
+            if not kinds & {t.value for t in backend.capabilities().targets}:
+                continue
+            fitting.append(name)
+            if backend.available():
+                return Choice((name,), reason)
         except KakehashiError:
             continue
-        if kinds & {t.value for t in backend.capabilities().targets}:
-            fitting.append(name)
-    chosen = _available(tuple(fitting))[:1]
-    reason = f"model complete only for the {', '.join(sorted(kinds))} target: one backend of it"
-    if not chosen:
-        raise BackendUnavailable(f"auto: no available backend takes the {', '.join(sorted(kinds))} target "
-                                 f"({', '.join(fitting) or 'none registered'})")
-    return Choice(tuple(chosen), reason)
+    raise BackendUnavailable(f"auto: no available backend takes the {', '.join(sorted(kinds))} target "
+                             f"({', '.join(fitting) or 'none registered'} installed but unavailable)")
 
 
 def choose_by_rule(problem: Problem) -> Choice:

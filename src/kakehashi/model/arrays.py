@@ -22,6 +22,28 @@ _SENSE = {"<=": LE, ">=": GE, "==": EQ}
 
 
 @dataclass(frozen=True)
+class ObjectiveArrays:
+    """A quadratic objective in arrays: ``offset + X @ linear + sum_k qb[k] X[:, qu[k]] X[:, qv[k]]``.
+
+    Evaluating it here instead of through ``dimod``'s ``energies`` skips dimod's per-label
+    checks of the sample labels (0.6 s per call at 501,501 variables).
+    """
+
+    linear: np.ndarray
+    qu: np.ndarray
+    qv: np.ndarray
+    qb: np.ndarray
+    offset: float
+
+    def values(self, X: np.ndarray) -> np.ndarray:
+        """(k,) objective values of the rows of ``X`` (k × n, columns in the arrays' label order)."""
+        out = X @ self.linear + self.offset
+        if len(self.qb):
+            out = out + (X[:, self.qu] * X[:, self.qv]) @ self.qb
+        return np.asarray(out, dtype=float)
+
+
+@dataclass(frozen=True)
 class ProblemArrays:
     """Bounds, kinds and constraints of a model, in the order of ``labels``.
 
@@ -32,6 +54,7 @@ class ProblemArrays:
         A: linear constraint rows (m × n, csr); ``rhs`` has the lhs offsets moved over.
         sense: LE/GE/EQ code per row; ``names``: the constraint labels of the rows.
         quadratic: (name, dimod comparison) of constraints with quadratic terms.
+        objective: the objective in arrays (:class:`ObjectiveArrays`).
     """
 
     labels: tuple[Hashable, ...]
@@ -44,6 +67,7 @@ class ProblemArrays:
     sense: np.ndarray
     names: tuple[str, ...]
     quadratic: tuple[tuple[str, Any], ...]
+    objective: ObjectiveArrays
 
     @classmethod
     def of(cls, model: dimod.ConstrainedQuadraticModel | dimod.BinaryQuadraticModel) -> ProblemArrays:
@@ -51,6 +75,7 @@ class ProblemArrays:
         n = len(labels)
         if isinstance(model, dimod.BinaryQuadraticModel):
             is_spin = model.vartype is dimod.SPIN
+            lin, (qu, qv, qb), offset = model.to_numpy_vectors(variable_order=list(labels))
             return cls(
                 labels=labels,
                 lower=np.full(n, -1.0 if is_spin else 0.0),
@@ -62,7 +87,80 @@ class ProblemArrays:
                 sense=np.zeros(0, dtype=np.int8),
                 names=(),
                 quadratic=(),
+                objective=ObjectiveArrays(np.asarray(lin, dtype=float), np.asarray(qu, dtype=np.int64),
+                                          np.asarray(qv, dtype=np.int64), np.asarray(qb, dtype=float), float(offset)),
             )
+        try:
+            return cls._of_cqm_arrays(model, labels)
+        except (AttributeError, TypeError, ValueError):  # dimod internals moved: the portable path
+            return cls._of_cqm_views(model, labels)
+
+    @classmethod
+    def _of_cqm_arrays(cls, model: dimod.ConstrainedQuadraticModel, labels: tuple[Hashable, ...]) -> ProblemArrays:
+        """Built from dimod's own C-level arrays (``_ivarinfo``, ``_iindices``, ``_ilinear``).
+
+        These are private to dimod (pinned in the lock); the view path below gives the same
+        arrays portably and 20x slower (8.5 s against 0.4 s for the 501,501-variable edge model of
+        TSPLIB pr1002), and tests check that the two agree.
+        """
+        info = model._ivarinfo()
+        codes = np.asarray(info["vartype"])  # dimod's cppVartype: 0 BINARY, 1 SPIN, 2 INTEGER, 3 REAL
+        if len(codes) != len(labels):
+            raise ValueError("variable info does not match the labels")
+        spin = codes == 1
+        lower = np.where(spin, -1.0, np.asarray(info["lb"], dtype=float))
+        upper = np.asarray(info["ub"], dtype=float)
+        rows: list[np.ndarray] = []
+        cols: list[np.ndarray] = []
+        vals: list[np.ndarray] = []
+        rhs: list[float] = []
+        sense: list[int] = []
+        names: list[str] = []
+        quadratic: list[tuple[str, Any]] = []
+        for label, comp in model.constraints.items():
+            lhs = comp.lhs
+            if lhs.num_interactions:
+                quadratic.append((str(label), comp))
+                continue
+            idx = np.asarray(lhs._iindices(), dtype=np.int64)
+            rows.append(np.full(len(idx), len(names), dtype=np.int64))
+            cols.append(idx)
+            vals.append(np.asarray(lhs._ilinear(), dtype=float))
+            rhs.append(float(comp.rhs) - float(lhs.offset))
+            sense.append(_SENSE[comp.sense.value])
+            names.append(str(label))
+        n = len(labels)
+        cat = (lambda parts, dt: np.concatenate(parts) if parts else np.zeros(0, dtype=dt))
+        obj = model.objective
+        oidx = np.asarray(obj._iindices(), dtype=np.int64)
+        linear = np.zeros(n)
+        linear[oidx] = np.asarray(obj._ilinear(), dtype=float)
+        quad = np.asarray(obj._iquadratic())
+        if len(quad):
+            qu = oidx[np.asarray(quad["u"], dtype=np.int64)]
+            qv = oidx[np.asarray(quad["v"], dtype=np.int64)]
+            objective = ObjectiveArrays(linear, qu, qv, np.asarray(quad["bias"], dtype=float), float(obj.offset))
+        else:
+            none = np.zeros(0, dtype=np.int64)
+            objective = ObjectiveArrays(linear, none, none, np.zeros(0), float(obj.offset))
+        return cls(
+            labels=labels,
+            lower=lower,
+            upper=upper,
+            spin=spin,
+            integral=(codes == 0) | (codes == 2),
+            A=sp.csr_matrix((cat(vals, float), (cat(rows, np.int64), cat(cols, np.int64))), shape=(len(names), n)),
+            rhs=np.asarray(rhs, dtype=float),
+            sense=np.asarray(sense, dtype=np.int8),
+            names=tuple(names),
+            quadratic=tuple(quadratic),
+            objective=objective,
+        )
+
+    @classmethod
+    def _of_cqm_views(cls, model: dimod.ConstrainedQuadraticModel, labels: tuple[Hashable, ...]) -> ProblemArrays:
+        """Built through dimod's public views, one Python call per variable and term."""
+        n = len(labels)
         kinds = [model.vartype(v) for v in labels]
         spin = np.array([k is dimod.SPIN for k in kinds])
         lower = np.array(
@@ -100,6 +198,7 @@ class ProblemArrays:
             sense=np.asarray(sense, dtype=np.int8),
             names=tuple(names),
             quadratic=tuple(quadratic),
+            objective=_objective_from_views(model.objective, index, n),
         )
 
     def bound_violations(self, X: np.ndarray) -> np.ndarray:
@@ -142,3 +241,15 @@ class ProblemArrays:
         """max(1, |rhs|) per constraint: violations are compared to the tolerance after scaling."""
         quad = [max(1.0, abs(float(c.rhs))) for _, c in self.quadratic]
         return np.concatenate([np.maximum(1.0, np.abs(self.rhs)), np.asarray(quad, dtype=float)])
+
+
+def _objective_from_views(objective: Any, index: dict[Hashable, int], n: int) -> ObjectiveArrays:
+    """:class:`ObjectiveArrays` of a dimod objective through its public views."""
+    linear = np.zeros(n)
+    for v, b in objective.iter_linear():
+        linear[index[v]] = b
+    terms = list(objective.iter_quadratic())
+    qu = np.asarray([index[u] for u, _, _ in terms], dtype=np.int64)
+    qv = np.asarray([index[v] for _, v, _ in terms], dtype=np.int64)
+    qb = np.asarray([b for _, _, b in terms], dtype=float)
+    return ObjectiveArrays(linear, qu, qv, qb, float(objective.offset))

@@ -196,13 +196,7 @@ class Problem:
         if tuple(labels) != arrays.labels:
             index = {v: i for i, v in enumerate(labels)}
             arr = arr[:, [index[v] for v in arrays.labels]]
-        sampleset = (arr, list(arrays.labels))
-        if isinstance(self.model, dimod.BinaryQuadraticModel):
-            objectives = np.asarray(self.model.energies(sampleset), dtype=float)
-        else:
-            objectives = np.asarray(self.model.objective.energies(sampleset), dtype=float)
-            if self.model.objective.num_variables == 0:  # dimod returns 0 here, dropping the offset
-                objectives = np.full(len(arr), float(self.model.objective.offset))
+        objectives = arrays.objective.values(arr)
         worst = arrays.bound_violations(arr).max(axis=1, initial=0.0)
         if arrays.constraint_names:
             scaled = arrays.constraint_violations(arr) / arrays.constraint_scale

@@ -144,3 +144,37 @@ def test_auto_on_the_edge_model_answers_tours_not_subtours(data_dir: Path) -> No
     assert sol.total_cost == result.objective >= 7542
     with pytest.raises(CompileError, match="complete only for the routing target"):
         kakehashi.solve(problem, "highs", time_limit=2)
+
+
+@pytest.mark.parametrize("backend", ["pyvrp", "lkh", "ortools-routing"])
+def test_a_budget_below_start_up_still_answers_a_valid_route(data_dir: Path, backend: str) -> None:
+    """With less time than the solver's own set-up, the backend answers the nearest-neighbour
+    construction (validated from scratch), not NO_SOLUTION, and says so."""
+    from kakehashi.apps.routing.backends.common import nearest_neighbour_routes
+    from kakehashi.apps.routing.solution import validate
+    from kakehashi.apps.routing.target import compile_routing
+    from kakehashi.backends.registry import get_backend
+
+    inst = read_routing(data_dir / "tsplib" / "pr1002.tsp")
+    compiled = compile_routing(to_problem(inst))
+    out = get_backend(backend).solve(compiled, time_limit=0.06, seed=1, params={})
+    assert out.info.get("method") == "nearest-neighbour construction"
+    routes = out.info["routes"]
+    check = validate(inst, routes)
+    assert check.ok, check.violations
+    assert routes == [list(r) for r in nearest_neighbour_routes(compiled.target)]
+
+
+def test_nearest_neighbour_respects_capacity(data_dir: Path) -> None:
+    from kakehashi.apps.routing.backends.common import nearest_neighbour_routes
+    from kakehashi.apps.routing.solution import validate
+    from kakehashi.apps.routing.target import to_target
+
+    inst = read_routing(data_dir / "cvrplib" / "A" / "A-n80-k10.vrp")
+    routes = nearest_neighbour_routes(to_target(inst))
+    loads = [sum(inst.demand_array[v] for v in r) for r in routes]
+    assert max(loads) <= inst.capacity
+    assert sorted(v for r in routes for v in r) == list(range(1, inst.dimension))
+    # the fleet rule may fail for a greedy construction; coverage and capacity may not
+    check = validate(inst, routes)
+    assert all("fleet" in v or "vehicles" in v or "routes" in v for v in check.violations), check.violations

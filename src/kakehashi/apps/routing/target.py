@@ -9,7 +9,6 @@ of :func:`kakehashi.apps.routing.formulation.to_problem`.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -32,8 +31,10 @@ class RoutingTarget:
         demands: (n,) int64 demands (zeros for a TSP; demands[0] = 0).
         capacity: vehicle capacity (None for a TSP).
         num_vehicles: fleet size (None: free; 1 for a TSP).
-        coords: (n, 2) coordinates or None (used only for plots and clustering).
+        coords: (n, 2) coordinates or None (plots, clustering, and LKH's input when
+            ``edge_weight_type`` is a function LKH computes itself).
         name: instance name.
+        edge_weight_type: the TSPLIB distance function ``distances`` was computed with.
     """
 
     distances: np.ndarray
@@ -42,6 +43,7 @@ class RoutingTarget:
     num_vehicles: int | None
     coords: np.ndarray | None = None
     name: str = ""
+    edge_weight_type: str = "EXPLICIT"
 
     @property
     def n(self) -> int:
@@ -55,17 +57,29 @@ class RoutingTarget:
         """Undirected edges (i, j), i < j, in variable order."""
         return [(i, j) for i in range(self.n) for j in range(i + 1, self.n)]
 
+    @property
+    def num_edges(self) -> int:
+        return self.n * (self.n - 1) // 2
+
+    def edge_index(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """Position of edges {i, j} (arrays, i != j) in :meth:`edges` order (row-major upper triangle)."""
+        a, b = np.minimum(i, j).astype(np.int64), np.maximum(i, j).astype(np.int64)
+        return a * self.n - a * (a + 1) // 2 + (b - a - 1)
+
     def routes_to_sample(self, routes: Sequence[Sequence[int]]) -> np.ndarray:
         """Edge-count vector (in :meth:`edges` order) of routes given as customer lists."""
-        n = self.n
-        index = {e: k for k, e in enumerate(self.edges())}
-        x = np.zeros(len(index))
+        x = np.zeros(self.num_edges)
         for r in routes:
-            path = [0, *r, 0] if n > 0 else []
-            for a, b in itertools.pairwise(path):
-                if a != b:
-                    x[index[(min(a, b), max(a, b))]] += 1
+            path = np.asarray([0, *r, 0], dtype=np.int64)
+            a, b = path[:-1], path[1:]
+            keep = a != b
+            np.add.at(x, self.edge_index(a[keep], b[keep]), 1.0)
         return x
+
+    def sample_length(self, sample: np.ndarray) -> float:
+        """Total length of an edge-count vector (instance units)."""
+        iu = np.triu_indices(self.n, 1)
+        return float(np.dot(self.distances[iu].astype(float), sample))
 
 
 def edge_label(i: int, j: int) -> tuple[str, int, int]:
@@ -82,6 +96,7 @@ def to_target(instance: RoutingInstance) -> RoutingTarget:
         num_vehicles=1 if instance.kind == "tsp" else instance.num_vehicles,
         coords=np.asarray(instance.coords, dtype=np.float64) if instance.coords else None,
         name=instance.name,
+        edge_weight_type=instance.edge_weight_type,
     )
 
 
@@ -104,10 +119,22 @@ def compile_routing(problem: Problem | RoutingInstance, **options: Any) -> Compi
     del options
     instance = instance_of(problem)
     target = to_target(instance)
-    labels = [edge_label(i, j) for i, j in target.edges()]
     if isinstance(problem, Problem) and problem.metadata.get("formulation") != "edge":
         raise CompileError(f"{problem.name}: the routing target needs the edge formulation (to_problem)")
+    labels = _edge_labels(problem, target)
     report = CompileReport()
     report.add("routing", nodes=target.n, edges=len(labels), kind=instance.kind)
     return Compiled(kind=TargetKind.ROUTING, target=target, variables=tuple(labels),
                     inverter=Inverter.identity(labels, integral=[True] * len(labels)), report=report)
+
+
+def _edge_labels(problem: Problem | RoutingInstance, target: RoutingTarget) -> list[Any]:
+    """The edge variables in :meth:`RoutingTarget.edges` order: the edge Problem's own variables
+    when they are exactly those (to_problem adds them in that order; 0.03 s instead of 0.7 s of
+    label building at 1,002 nodes), else built."""
+    n = target.n
+    if isinstance(problem, Problem) and problem.num_variables == target.num_edges and n >= 2:
+        labels = list(problem.model.variables)
+        if labels[0] == edge_label(0, 1) and labels[-1] == edge_label(n - 2, n - 1):
+            return labels
+    return [edge_label(i, j) for i, j in target.edges()]
