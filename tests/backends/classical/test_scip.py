@@ -99,3 +99,21 @@ def test_bad_parameters_are_rejected() -> None:
         ScipBackend().solve(compiled(program), time_limit=1, seed=0, params={"mip_rel_gap": 0.1})
     with pytest.raises(BackendRejected, match="no/such"):
         ScipBackend().solve(compiled(program), time_limit=1, seed=0, params={"vendor": {"no/such": 1}})
+
+
+def test_a_budget_below_scip_set_up_returns_at_once_without_an_answer(data_dir: object) -> None:
+    """SCIP's set-up does not poll its interrupt flag: with less time than it needs (Gset G1,
+    19,176 products, at 0.5 s) it is not started, so the call cannot overrun; nothing is
+    claimed (status TIMEOUT, no sample)."""
+    import time
+    from pathlib import Path
+
+    import kakehashi
+    from kakehashi.apps.graphs.maxcut import maxcut_problem
+
+    problem = maxcut_problem(Path(str(data_dir)) / "gset" / "G1.txt")
+    t0 = time.monotonic()
+    result = kakehashi.solve(problem, "scip", time_limit=0.5, seed=1)
+    assert time.monotonic() - t0 < 0.5 + 0.5
+    assert result.status.value == "TIMEOUT" and not result.sample
+    assert "uninterruptible set-up" in result.info["reason"]

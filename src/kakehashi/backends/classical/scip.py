@@ -43,6 +43,11 @@ PARAMS: dict[str, Param] = {
 #: presolve rounds, LP solves and nodes, and overran 0.3 s limits by 0.5-2 s on 20,000-variable
 #: quadratic programs; the rest of the budget absorbs part of that.
 NATIVE_SHARE = 0.6
+#: SCIP's uninterruptible set-up (model building, nonlinear handler, first presolve rounds),
+#: seconds per nonzero of A and Q: 0.9 s for Gset G22's 19,990 products on the idle reference
+#: machine, 1.5 s under load; twice the idle figure, since a run that starts overruns by what its
+#: set-up exceeds the time left.
+SETUP_PER_TERM = 8e-5
 
 #: SCIP statuses that end a run with a proof of optimality or infeasibility.
 _TERMINATION = {
@@ -118,6 +123,19 @@ class ScipBackend:
 
         plan = budget.start(time_limit, num_variables=program.num_variables,
                             rows=int(opts["num_solutions"]))
+        terms = int(sp.csr_matrix(program.A).nnz) + (int(program.Q.nnz) if program.Q is not None else 0)
+        terms += sum(int(sp.csr_matrix(r.Q).nnz) for r in program.quadratic_rows)
+        need = SETUP_PER_TERM * terms
+        if plan.deadline is not None and plan.left() < need:
+            # SCIP's model set-up and first presolve rounds do not poll its interrupt flag: a run
+            # started now would overrun the deadline, and find nothing useful before it.
+            return BackendOutput(
+                samples=np.zeros((0, program.num_variables)),
+                termination=Termination.TIME_LIMIT,
+                solve_seconds=time.perf_counter() - start,
+                info={"reason": f"{plan.left():.2f} s left, below SCIP's uninterruptible set-up "
+                                f"(~{need:.2f} s for {terms} terms)"},
+            )
         model = pyscipopt.Model()
         model.hideOutput()
         xs = self._build(model, pyscipopt, program)
