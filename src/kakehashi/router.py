@@ -80,7 +80,7 @@ def _for_targets(problem: Problem) -> Choice:
     """Rule 0: one available backend of the targets the model is complete for (the preferred
     routing backends are tried first, so that the others are not even loaded)."""
     kinds = set(problem.complete_for)
-    preferred = ROUTING_PREFERENCE
+    preferred: tuple[str, ...] = ROUTING_PREFERENCE
     if problem.metadata.get("kind") == "tsp":
         preferred = ("lkh", *(n for n in ROUTING_PREFERENCE if n != "lkh"))
     registered = backend_names()

@@ -79,6 +79,10 @@ def solve(
         list[str] | None, typer.Option("--param", "-p", help="Backend parameter KEY=VALUE (JSON values).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the Result as JSON.")] = False,
+    plot: Annotated[
+        Path | None,
+        typer.Option("--plot", help="Draw best-so-far against seconds for every leg into this PNG/SVG."),
+    ] = None,
 ) -> None:
     """Solve FILE and print the evaluated result."""
     import kakehashi
@@ -104,6 +108,12 @@ def solve(
         emit_json(result.to_json())
     else:
         out.print(result_table(result))
+    if plot is not None:  # after the answer is out: a chart that cannot be drawn loses nothing
+        from kakehashi.convergence import plot_convergence
+
+        unconstrained = problem.num_constraints == 0
+        written = plot_convergence(result, plot, unconstrained=unconstrained, time_limit=time_limit)
+        err.print(f"convergence chart: {written}")
 
 
 @app.command()

@@ -75,7 +75,8 @@ class ProblemArrays:
         n = len(labels)
         if isinstance(model, dimod.BinaryQuadraticModel):
             is_spin = model.vartype is dimod.SPIN
-            lin, (qu, qv, qb), offset = model.to_numpy_vectors(variable_order=list(labels))
+            vectors: Any = model.to_numpy_vectors(variable_order=list(labels))
+            lin, (qu, qv, qb), offset = vectors[0], vectors[1], vectors[2]
             return cls(
                 labels=labels,
                 lower=np.full(n, -1.0 if is_spin else 0.0),
@@ -130,7 +131,6 @@ class ProblemArrays:
             sense.append(_SENSE[comp.sense.value])
             names.append(str(label))
         n = len(labels)
-        cat = (lambda parts, dt: np.concatenate(parts) if parts else np.zeros(0, dtype=dt))
         obj = model.objective
         oidx = np.asarray(obj._iindices(), dtype=np.int64)
         linear = np.zeros(n)
@@ -149,7 +149,7 @@ class ProblemArrays:
             upper=upper,
             spin=spin,
             integral=(codes == 0) | (codes == 2),
-            A=sp.csr_matrix((cat(vals, float), (cat(rows, np.int64), cat(cols, np.int64))), shape=(len(names), n)),
+            A=sp.csr_matrix((_cat(vals, float), (_cat(rows, np.int64), _cat(cols, np.int64))), shape=(len(names), n)),
             rhs=np.asarray(rhs, dtype=float),
             sense=np.asarray(sense, dtype=np.int8),
             names=tuple(names),
@@ -253,3 +253,7 @@ def _objective_from_views(objective: Any, index: dict[Hashable, int], n: int) ->
     qv = np.asarray([index[v] for _, v, _ in terms], dtype=np.int64)
     qb = np.asarray([b for _, _, b in terms], dtype=float)
     return ObjectiveArrays(linear, qu, qv, qb, float(objective.offset))
+
+
+def _cat(parts: list[np.ndarray], dtype: Any) -> np.ndarray:
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)

@@ -64,7 +64,7 @@ class RoutingTarget:
     def edge_index(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         """Position of edges {i, j} (arrays, i != j) in :meth:`edges` order (row-major upper triangle)."""
         a, b = np.minimum(i, j).astype(np.int64), np.maximum(i, j).astype(np.int64)
-        return a * self.n - a * (a + 1) // 2 + (b - a - 1)
+        return np.asarray(a * self.n - a * (a + 1) // 2 + (b - a - 1), dtype=np.int64)
 
     def routes_to_sample(self, routes: Sequence[Sequence[int]]) -> np.ndarray:
         """Edge-count vector (in :meth:`edges` order) of routes given as customer lists."""
