@@ -53,6 +53,7 @@ lock: $(VENV)/.uv
 	$(UV) pip compile pyproject.toml $(call extras_flags,$(RUN_EXTRAS)) $(LOCK_FLAGS) -o locks/run.txt
 	$(UV) pip compile pyproject.toml $(call extras_flags,$(TEST_EXTRAS)$(comma)bench) $(LOCK_FLAGS) \
 	    --no-emit-package torch -o locks/bench.txt
+	$(PY) tools/lock_without_gpu.py locks/bench.txt
 
 # Drift on purpose: the newest releases the ranges allow, in a venv of its own, then the suite.
 test-latest:
@@ -69,8 +70,10 @@ lint: $(VENV)/.test-installed
 	$(PY) -m ruff check src tests benchmarks
 	$(PY) -m mypy
 
+# torch (CPU build) is already in from TORCH_WHEEL; the bench lock holds everything else, CUDA
+# wheels stripped (tools/lock_without_gpu.py), so it installs with --no-deps.
 bench: $(VENV)/.test-installed
-	$(UV) pip install --python $(PY) --require-hashes -r locks/bench.txt
+	$(UV) pip install --python $(PY) --require-hashes --no-deps -r locks/bench.txt
 	$(PY) benchmarks/maxcut.py
 
 clean:
