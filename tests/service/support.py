@@ -78,3 +78,12 @@ def make_harness(url: str, **overrides: Any) -> Harness:
         project_a=a.id,
         project_b=b.id,
     )
+
+
+def scaled(name: str, default: int) -> int:
+    """A fault test's size: ``default`` in the suite; ``KAKEHASHI_FAULT_<NAME>`` for the full-size
+    runs of ``benchmarks/faults.py`` (the issue's done-means sizes)."""
+    import os
+
+    value = os.environ.get(f"KAKEHASHI_FAULT_{name.upper()}", "").strip()
+    return int(value) if value else default

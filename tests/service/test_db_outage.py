@@ -26,11 +26,11 @@ from kakehashi.service.jobs import TERMINAL, JobStatus
 from kakehashi.service.store.models import Job, JobResult, LedgerEntry
 from kakehashi.service.testing import LiveService
 from tests.service.own_postgres import OwnPostgres, binaries
-from tests.service.support import brute_force_min, tiny_problem
+from tests.service.support import brute_force_min, scaled, tiny_problem
 
 pytestmark = [pytest.mark.slow, pytest.mark.network, pytest.mark.postgres]
 
-NUM_JOBS = 60
+NUM_JOBS = scaled("jobs", 60)
 VARIANTS = 8
 OUTAGE_SECONDS = 3.0
 
@@ -145,6 +145,9 @@ def test_database_killed_twice_under_load(own_pg: OwnPostgres, tmp_path: Path) -
             results = {r.job_id: r for r in s.scalars(select(JobResult))}
             ledger = Counter(e.job_id for e in s.scalars(select(LedgerEntry)))
     print(f"drained {drained_after:.1f} s after the database returned; probe statuses {dict(raw)}")
+    print(f"FAULTS db-outage db=postgresql jobs={len(all_jobs)} crashes=2 outage_s={OUTAGE_SECONDS} "
+          f"responses_500={raw[500]} responses_503={raw[503]} missing_retry_after={len(missing_retry_after)} "
+          f"sdk_submits_ok={len(submitted)} drained_s={drained_after:.1f}")
     print(f"SDK retry lines: {len(retry_lines)}")
     # exactly one job per SDK submit (the SDK's Idempotency-Key), each solved once and right
     assert len(all_jobs) == NUM_JOBS and {j.id for j in all_jobs} == set(submitted.values())

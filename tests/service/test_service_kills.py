@@ -5,9 +5,11 @@ the job's attempts, a whole-service kill is never a poison-job suspect)."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,17 +20,40 @@ from kakehashi.service.config import ServiceConfig
 from kakehashi.service.jobs import TERMINAL, JobSpec, JobStatus
 from kakehashi.service.store.models import Job, JobResult, LedgerEntry
 from kakehashi.service.testing import LiveService
-from tests.service.support import brute_force_min, tiny_problem
+from tests.service.support import brute_force_min, scaled, tiny_problem
 
 pytestmark = [pytest.mark.slow, pytest.mark.network]
 
 FAKE = str(Path(__file__).with_name("fake_runner.py"))
-NUM_JOBS = 16
-KILLS = 4
+NUM_JOBS = scaled("jobs", 16)
+KILLS = scaled("kills", 4)
 
 
-def test_service_killed_while_jobs_run_fails_nothing(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'kh.db'}"
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh SQLite file, or a PostgreSQL cluster of the test's own (never the shared one)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'kh.db'}"
+        return
+    if "KAKEHASHI_FAULT_JOBS" not in os.environ:
+        pytest.skip("PostgreSQL kill runs are full-size only: python benchmarks/faults.py "
+                    "(the suite covers PostgreSQL in test_db_outage and test_two_instances)")
+    pytest.importorskip("psycopg")
+    from tests.service.own_postgres import OwnPostgres, binaries
+
+    bin_dir = binaries()
+    if bin_dir is None:
+        pytest.skip("no PostgreSQL binaries under /usr/lib/postgresql/*/bin")
+    pg = OwnPostgres(bin_dir)
+    try:
+        pg.start()
+        yield pg.url
+    finally:
+        pg.close()
+
+
+def test_service_killed_while_jobs_run_fails_nothing(tmp_path: Path, database_url: str) -> None:
+    url = database_url
     config = ServiceConfig(
         database_url=url, poll_seconds=0.05, runner_command=(sys.executable, FAKE, "slow", "1.5")
     )
@@ -51,7 +76,7 @@ def test_service_killed_while_jobs_run_fails_nothing(tmp_path: Path) -> None:
                 return sum(1 for o in owners if o and any(pid in o for pid in pids))
 
         kills = 0
-        deadline = time.monotonic() + 150
+        deadline = time.monotonic() + 150 + 20 * KILLS
         while kills < KILLS and time.monotonic() < deadline:
             if running() == 0:  # kill only while jobs run: what finds a FAILED job
                 time.sleep(0.05)
@@ -70,7 +95,7 @@ def test_service_killed_while_jobs_run_fails_nothing(tmp_path: Path) -> None:
             with svc.db.read() as s:
                 return all(j.status in TERMINAL for j in s.scalars(select(Job)))
 
-        deadline = time.monotonic() + 150
+        deadline = time.monotonic() + 150 + NUM_JOBS
         while not done() and time.monotonic() < deadline:
             time.sleep(0.2)
         with svc.db.read() as s:
@@ -82,7 +107,10 @@ def test_service_killed_while_jobs_run_fails_nothing(tmp_path: Path) -> None:
             }
     losses = sum(j.infra_losses for j in all_jobs)
     print(
-        f"{kills} kills, {losses} infrastructure losses, max per job {max(j.infra_losses for j in all_jobs)}"
+        f"FAULTS service-kills db={url.split(':')[0]} jobs={len(all_jobs)} kills={kills} losses={losses} "
+        f"max_losses_per_job={max(j.infra_losses for j in all_jobs)} "
+        f"succeeded={sum(j.status == JobStatus.SUCCEEDED for j in all_jobs)} "
+        f"results_once={sum(results[j.id] == 1 for j in all_jobs)}"
     )
     assert losses >= KILLS  # the kills hit running jobs
     for j in all_jobs:
