@@ -16,7 +16,7 @@ def test_no_limit_no_deadline() -> None:
 
 def test_deadline_keeps_a_reserve_for_large_outputs() -> None:
     small = budget.start(2.0, num_variables=10)
-    large = budget.start(2.0, num_variables=20_000, rows=64)
+    large = budget.start(2.0, num_variables=200_000, rows=64)
     assert small.deadline is not None and large.deadline is not None
     # small outputs: the reserve fits in half the slack, the whole limit is work time
     assert small.deadline - small.started == pytest.approx(2.0, abs=1e-6)
