@@ -49,9 +49,9 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from kakehashi.backends.sb.anneal import anneal, default_beta_range  # noqa: E402
-from kakehashi.backends.sb.arrays import IsingArrays, cut_weights_to_ising  # noqa: E402
-from kakehashi.backends.sb.sb import simulated_bifurcation  # noqa: E402
+from kakehashi.ising.anneal import anneal, default_beta_range  # noqa: E402
+from kakehashi.ising.arrays import IsingArrays, cut_weights_to_ising  # noqa: E402
+from kakehashi.ising.sb import simulated_bifurcation  # noqa: E402
 
 GSET = ("G1", "G14", "G22", "G39", "G55")
 DENSE = "dense2000"

@@ -24,10 +24,10 @@ from kakehashi.backends.base import (
     check_params,
     check_target,
 )
-from kakehashi.backends.sb.anneal import EngineResult, anneal
-from kakehashi.backends.sb.arrays import IsingArrays
 from kakehashi.compile.targets import Compiled, IsingModel, TargetKind
 from kakehashi.exceptions import BackendRejected, BackendUnavailable
+from kakehashi.ising.anneal import EngineResult, anneal
+from kakehashi.ising.arrays import IsingArrays
 
 _TARGETS = (TargetKind.ISING, TargetKind.BQM)
 
@@ -146,7 +146,7 @@ class SimulatedBifurcationBackend:
 
     def solve(self, compiled: Compiled[Any], *, time_limit: float | None, seed: int | None,
               params: Mapping[str, Any]) -> BackendOutput:
-        from kakehashi.backends.sb.sb import simulated_bifurcation
+        from kakehashi.ising.sb import simulated_bifurcation
 
         caps = self.capabilities()
         check_target(self.name, caps, compiled)
@@ -185,8 +185,8 @@ def _cuda_device_present() -> bool:
 
 
 def _ops(name: str, arrays: IsingArrays, device: str) -> Any:
-    from kakehashi.backends.sb.engine import NumpyOps
-    from kakehashi.backends.sb.torch_kernels import TorchOps, torch_available
+    from kakehashi.ising.ops import NumpyOps
+    from kakehashi.ising.torch_kernels import TorchOps, torch_available
 
     if device == "numpy":
         return NumpyOps(arrays)

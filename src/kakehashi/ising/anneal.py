@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from kakehashi.backends.sb import intkernels, kernels
-from kakehashi.backends.sb.arrays import IsingArrays
 from kakehashi.exceptions import BackendRejected
+from kakehashi.ising import intkernels, kernels
+from kakehashi.ising.arrays import IsingArrays
 
 #: Largest integer |dE| a lookup table is built for; beyond it the kernels call exp().
 _MAX_TABLE = 4096
@@ -135,7 +135,7 @@ def anneal(
         chunk_sweeps: sweeps between time/target checks.
         polish: run the 1-flip descent on every returned state.
         kernel: "dense" or "sparse" to force a kernel; default by density.
-        integer: use the integer kernels (:mod:`~kakehashi.backends.sb.intkernels`); default
+        integer: use the integer kernels (:mod:`~kakehashi.ising.intkernels`); default
             whenever the model allows them (coefficients multiples of ½, small enough).
         deadline: a ``time.perf_counter()`` instant to stop at (the earlier of it and
             ``time_limit`` counts); the polish runs after it, so callers leave room for it.
