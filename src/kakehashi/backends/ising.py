@@ -7,7 +7,6 @@ with their exact energies, best first.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from typing import Any
 
