@@ -18,9 +18,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-import maxcut as mc
 import numpy as np
 
+import maxcut as mc
 from kakehashi.ising import policy
 from kakehashi.ising.arrays import IsingArrays, cut_weights_to_ising
 
