@@ -11,8 +11,8 @@ A caller gives a model and a budget, nothing else; no setting is per instance. T
   ``first_sweeps``, then ``GROWTH``× longer each round. The sweep rate is measured on every
   round; when the next round could not be followed by one more, that round is stretched to
   take *all* the time left (its schedule re-fitted to the deadline as it runs, ``fill`` in
-  :func:`~kakehashi.ising.anneal.anneal`, so it ends cold), so the last anneal is at least
-  ``1 - 1/GROWTH`` of the budget. Big sparse graphs thus get one long anneal at large
+  :func:`~kakehashi.ising.anneal.anneal`, so it ends cold), so the last anneal takes about
+  half the budget or more (the earlier rounds sum to about one round before it). Big sparse graphs thus get one long anneal at large
   budgets, small dense ones many short restarts first; more time never shortens any round.
 * **Stops** only at the deadline, or when a caller-given target energy is reached.
   Without a deadline (``time_limit=None``) it runs :data:`UNTIMED_ROUNDS` rounds.
@@ -20,7 +20,9 @@ A caller gives a model and a budget, nothing else; no setting is per instance. T
 The first round's length comes from the problem's features (:func:`first_sweeps`): sparse
 graphs with signed weights need longer anneals than dense ones of equal size. The constants
 below were fitted on the training set written in ``benchmarks/results/maxcut.md`` (Gset
-G1–G21, G22 and G55) and on nothing else.
+G1–G21, G22 and G55) and on nothing else. Before the first round is timed, its cost is guessed
+from the number of couplings (``_PRIOR_PER_ENTRY``), so a first round too long for a short
+budget is stretched (shrunk) to it from the start.
 
 The driver is Python over :func:`~kakehashi.ising.anneal.anneal` (numba kernels, ``cache=True``);
 one round's Python overhead is a few milliseconds, so it is hand-written rather than a library.
