@@ -264,6 +264,8 @@ def solve_sb(arrays: IsingArrays, *, deadline: float | None, seed: int | None, t
         res = simulated_bifurcation(arrays, num_steps=steps, seed=(int(seed) + 7919 * runs) % (2**32),
                                     deadline=deadline, target=target, on_improve=best.offer, **sb_args)
         runs += 1
+        # later runs reuse the first run's step and scale: no second spectrum estimate near the deadline
+        sb_args["dt"], sb_args["c0"] = res.info["dt"], res.info["c0"]
         best.offer(res.spins[0], float(res.energies[0]))
         if kept is None or res.energies[0] < kept.energies[0]:
             kept = res

@@ -75,9 +75,15 @@ def simulated_bifurcation(
     if seed is None:
         seed = int(np.random.SeedSequence().generate_state(1)[0])
     ops = ops if ops is not None else NumpyOps(arrays)
-    lam_min, lam_max = extreme_eigenvalues(arrays.Js, seed=int(seed) % (2**32))
     c0v = float(c0) if c0 is not None else goto_c0(arrays)
-    dtv = float(dt) if dt is not None else stable_dt(a0, c0v, lam_max)
+    lam_min: float | None
+    lam_max: float | None
+    if dt is None:  # the spectrum (Lanczos) is only needed for the default step
+        lam_min, lam_max = extreme_eigenvalues(arrays.Js, seed=int(seed) % (2**32))
+        dtv = stable_dt(a0, c0v, lam_max)
+    else:
+        lam_min = lam_max = None  # not estimated (the step was given)
+        dtv = float(dt)
     steps = max(1, int(num_steps))
     x = ops.uniform(n, R, int(seed), 0.1)
     y = ops.uniform(n, R, int(seed) + 1, 0.1)
