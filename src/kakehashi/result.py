@@ -79,6 +79,14 @@ class SampleRecord:
     num_occurrences: int = 1
 
 
+def _time_to_best(trajectory: list[list[float]]) -> float | None:
+    """The first time the curve's lowest energy appears (a best-so-far curve: its last point)."""
+    if not trajectory:
+        return None
+    low = min(e for _, e in trajectory)
+    return float(next(t for t, e in trajectory if e <= low))
+
+
 @dataclass
 class LegOutcome:
     """One backend's outcome in a race (or the only leg of a single-backend solve).
@@ -95,6 +103,11 @@ class LegOutcome:
     error: str | None = None
     trajectory: list[list[float]] = field(default_factory=list)
     startup_seconds: float = 0.0
+
+    @property
+    def time_to_best(self) -> float | None:
+        """Seconds from ``solve()``'s start until this leg first reported its best (None: no curve)."""
+        return _time_to_best(self.trajectory)
 
 
 @dataclass
@@ -132,6 +145,11 @@ class Result:
     def backend(self) -> str:
         return self.provenance.backend
 
+    @property
+    def time_to_best(self) -> float | None:
+        """Seconds from ``solve()``'s start until the answer's best energy was first reported."""
+        return _time_to_best(self.trajectory)
+
     # ------------------------------------------------------------- JSON
     def to_dict(self) -> dict[str, Any]:
         """JSON-compatible dict. Samples are lists of [variable, value] pairs.
@@ -161,11 +179,13 @@ class Result:
             "known_optimum": self.known_optimum,
             "gap": self.gap,
             "bound": self.bound,
-            "legs": [{**asdict(leg), "status": leg.status.value} for leg in self.legs],
+            "legs": [{**asdict(leg), "status": leg.status.value, "time_to_best": leg.time_to_best}
+                     for leg in self.legs],
             "report": copy.deepcopy(self.report),
             "info": copy.deepcopy(self.info),
             "error": self.error,
             "trajectory": [list(p) for p in self.trajectory],
+            "time_to_best": self.time_to_best,
             "backend": self.provenance.backend,
         }
 
@@ -191,7 +211,8 @@ class Result:
             known_optimum=d.get("known_optimum"),
             gap=d.get("gap"),
             bound=d.get("bound"),
-            legs=[LegOutcome(**{**leg, "status": Status(leg["status"])}) for leg in d.get("legs", [])],
+            legs=[LegOutcome(**{**{k: v for k, v in leg.items() if k != "time_to_best"},
+                                 "status": Status(leg["status"])}) for leg in d.get("legs", [])],
             report=dict(d.get("report", {})),
             info=dict(d.get("info", {})),
             error=d.get("error"),

@@ -5,8 +5,8 @@ The rule, on problem class and size (a learned router replaces it when history e
 1. Continuous variables, or quadratic constraints → exact mathematical programming:
    linear → ``highs`` and ``scip`` race (both prove optimality); quadratic → ``scip``.
 2. Unconstrained binary/spin (a BQM, or a CQM without constraints and without integers):
-   at most ``EXACT_LIMIT`` variables → ``exact``; otherwise race the two best available
-   Ising heuristics from :data:`ISING_PREFERENCE`.
+   at most ``EXACT_LIMIT`` variables → ``exact``; otherwise the best available Ising
+   heuristic from :data:`ISING_PREFERENCE` alone (:data:`ISING_LEGS` = 1), with the whole budget.
 3. Constrained binary/integer problems: linear → ``highs`` + ``scip`` (proofs beat
    heuristics here); quadratic objective → ``scip`` + the best Ising heuristic on the
    penalised BQM.
@@ -38,8 +38,15 @@ from kakehashi.model.problem import Problem
 
 EXACT_LIMIT = 20
 MAX_LEGS = 2
-#: Ising heuristics in order of preference (kakehashi's own engines first, when installed).
-ISING_PREFERENCE = ("anneal", "sb", "sa", "tabu", "steepest")
+#: Ising heuristics in order of preference. ``sb`` is not among them: it lost to ``anneal`` on every
+#: size class at every budget (benchmarks/results/maxcut.md); it stays a backend of its own.
+ISING_PREFERENCE = ("anneal", "sa", "tabu", "steepest")
+#: Legs ``auto`` gives an unconstrained Ising problem: one, the whole machine for ``anneal``.
+#: Measured (2026-12-03, 2 cores, load 3.4-6.2, T = 3 s, 2 seeds, training graphs G11, G14, G22,
+#: G55; solve() wall time): mean gap to best known anneal alone 0.063%, race anneal+sa 0.206%,
+#: race anneal+sb 0.251% (G55: 0.131 / 0.335 / 0.384; G11: 0.000 / 0.355 / 0.532). A second leg
+#: halves the annealer's cores and never paid for it.
+ISING_LEGS = 1
 #: Backends of the routing target in order of preference (a TSP puts ``lkh`` first).
 ROUTING_PREFERENCE = ("pyvrp", "lkh", "ortools-routing")
 
@@ -127,7 +134,11 @@ def choose_by_rule(problem: Problem) -> Choice:
     elif unconstrained_binary and n <= EXACT_LIMIT:
         wanted, reason = ("exact",), f"unconstrained with {n} <= {EXACT_LIMIT} variables: exhaustive search"
     elif unconstrained_binary:
-        wanted, reason = ISING_PREFERENCE, f"unconstrained binary with {n} variables: Ising heuristics"
+        wanted, reason = ISING_PREFERENCE, f"unconstrained binary with {n} variables: one Ising heuristic, the whole budget"
+        chosen = _available(wanted)[:ISING_LEGS]
+        if not chosen:
+            raise BackendUnavailable(f"auto: none of {', '.join(wanted)} is available here ({reason})")
+        return Choice(tuple(chosen), reason)
     elif not quadratic_objective:
         wanted, reason = (
             ("highs", "scip"),

@@ -8,6 +8,10 @@ instance of a given size build one here. Two families, as in Helmberg & Rendl's 
   ±1 drawn with equal probability (like G62–G81) or all 1 (``signed=False``, like G48–G50).
 * :func:`random_sparse`: a uniform random graph with ``n`` nodes and about ``n · degree / 2``
   distinct edges (like G1–G5 at density 6%, or G22's 1%), weights 1 or ±1.
+* :func:`planar_union`: the union of planar graphs on the same nodes (like G14–G21, G35–G42,
+  G51–G54, G58–G59, which rudy builds as the union of two planar graphs: mean degree about 12).
+  Each planar graph here is the Delaunay triangulation of uniform random points
+  (``scipy.spatial.Delaunay``), not rudy's own planar generator.
 
 Same arguments, same graph: the generator is ``numpy.random.default_rng(seed)`` and nothing else.
 Graphs are ``(n, i, j, w)`` edge arrays (0-based, ``i < j``), the layout of
@@ -75,6 +79,29 @@ def random_sparse(n: int, degree: float, *, signed: bool = False, seed: int = 0)
     keys = np.sort(keys[:m])
     i, j = np.divmod(keys, n)
     return n, i, j, _weights(rng, m, signed)
+
+
+def planar_union(n: int, copies: int = 2, *, signed: bool = False, seed: int = 0) -> Graph:
+    """The union of ``copies`` Delaunay triangulations of ``n`` uniform random points each.
+
+    Every triangulation is planar (about ``3n`` edges); their union on the same ``n`` node labels
+    has about ``3n · copies`` distinct edges. Weights 1, or ±1 with ``signed=True``.
+    """
+    from scipy.spatial import Delaunay
+
+    if n < 4 or copies < 1:
+        raise ModelError(f"a planar union needs at least 4 nodes and 1 copy, got {n} nodes, {copies} copies")
+    rng = np.random.default_rng(seed)
+    keys = []
+    for _ in range(copies):
+        tri = Delaunay(rng.random((n, 2))).simplices
+        for a, b in ((0, 1), (1, 2), (0, 2)):
+            lo = np.minimum(tri[:, a], tri[:, b]).astype(np.int64)
+            hi = np.maximum(tri[:, a], tri[:, b]).astype(np.int64)
+            keys.append(lo * n + hi)
+    uniq = np.unique(np.concatenate(keys))
+    i, j = np.divmod(uniq, n)
+    return n, i, j, _weights(rng, len(uniq), signed)
 
 
 def graph_problem(graph: Graph, name: str) -> Problem:

@@ -7,11 +7,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from kakehashi.backends.sb.anneal import anneal
-from kakehashi.backends.sb.arrays import IsingArrays
-from kakehashi.backends.sb.engine import NumpyOps
-from kakehashi.backends.sb.sb import simulated_bifurcation
-from kakehashi.backends.sb.spectrum import extreme_eigenvalues, goto_c0, stable_dt
+from kakehashi.ising.anneal import anneal
+from kakehashi.ising.arrays import IsingArrays
+from kakehashi.ising.ops import NumpyOps
+from kakehashi.ising.sb import simulated_bifurcation
+from kakehashi.ising.spectrum import extreme_eigenvalues, goto_c0, stable_dt
 
 
 @pytest.mark.parametrize("integer", [True, False])
@@ -54,7 +54,7 @@ def test_anneal_results_do_not_depend_on_thread_count(make_ising: Any) -> None:
 
 
 def test_integer_kernel_thresholds_match_metropolis() -> None:
-    from kakehashi.backends.sb.intkernels import thresholds
+    from kakehashi.ising.intkernels import thresholds
 
     thr, cut = thresholds(np.array([0.5, 2.0]), 64)
     np.testing.assert_allclose(thr[:, :10] / 2.0**32, np.exp(-np.outer([0.5, 2.0], np.arange(10))), atol=1e-9)
@@ -92,7 +92,7 @@ def test_sb_dense_and_sparse_runs_agree(make_ising: Any) -> None:
 @pytest.mark.parametrize("variant", ["ballistic", "discrete"])
 def test_torch_cpu_matches_numpy(dense: bool, variant: str, make_ising: Any) -> None:
     pytest.importorskip("torch")
-    from kakehashi.backends.sb.torch_kernels import TorchOps
+    from kakehashi.ising.torch_kernels import TorchOps
 
     arrays = IsingArrays.from_ising(make_ising(90, 0.15, seed=6, integer=True))
     t_ops, n_ops = TorchOps(arrays, "cpu", dense=dense), NumpyOps(arrays, dense=dense)

@@ -8,7 +8,7 @@ over ``num_steps`` steps of size dt (symplectic Euler):
     x ← x + dt · a0 · y;   where |x| > 1: x ← sign(x), y ← 0   (inelastic walls)
 
 so one step is one matrix product over all agents. c0 follows Goto's rule and dt comes from the
-coupling spectrum (see :mod:`kakehashi.backends.sb.spectrum`). Every ``check_every`` steps the
+coupling spectrum (see :mod:`kakehashi.ising.spectrum`). Every ``check_every`` steps the
 spins sign(x) are scored; the best state of each agent is kept and polished by 1-flip descent.
 The run stops early at the target energy, at the time limit, or when no agent improved for
 ``patience`` checks in the second half of the schedule.
@@ -21,12 +21,12 @@ from typing import Any
 
 import numpy as np
 
-from kakehashi.backends.sb import kernels
-from kakehashi.backends.sb.anneal import EngineResult, ImproveCallback, Improvements
-from kakehashi.backends.sb.arrays import IsingArrays
-from kakehashi.backends.sb.engine import NumpyOps, SBOps
-from kakehashi.backends.sb.spectrum import extreme_eigenvalues, goto_c0, stable_dt
 from kakehashi.exceptions import BackendRejected
+from kakehashi.ising import kernels
+from kakehashi.ising.anneal import EngineResult, ImproveCallback, Improvements
+from kakehashi.ising.arrays import IsingArrays
+from kakehashi.ising.ops import NumpyOps, SBOps
+from kakehashi.ising.spectrum import extreme_eigenvalues, goto_c0, stable_dt
 
 VARIANTS = ("ballistic", "discrete")
 
@@ -61,7 +61,7 @@ def simulated_bifurcation(
         c0: coupling scale; default Goto's 0.5 / (sqrt(n) std(Js)).
         time_limit: wall-clock budget in seconds; the best states so far are returned.
         target: stop when an agent reaches this energy (including the offset).
-        ops: array kernels (numpy by default; :class:`~kakehashi.backends.sb.torch_kernels.TorchOps`
+        ops: array kernels (numpy by default; :class:`~kakehashi.ising.torch_kernels.TorchOps`
             for torch/GPU).
         deadline: a ``time.perf_counter()`` instant to stop at (the earlier of it and
             ``time_limit`` counts); the agents' best signs so far are returned, never nothing.
@@ -75,9 +75,15 @@ def simulated_bifurcation(
     if seed is None:
         seed = int(np.random.SeedSequence().generate_state(1)[0])
     ops = ops if ops is not None else NumpyOps(arrays)
-    lam_min, lam_max = extreme_eigenvalues(arrays.Js, seed=int(seed) % (2**32))
     c0v = float(c0) if c0 is not None else goto_c0(arrays)
-    dtv = float(dt) if dt is not None else stable_dt(a0, c0v, lam_max)
+    lam_min: float | None
+    lam_max: float | None
+    if dt is None:  # the spectrum (Lanczos) is only needed for the default step
+        lam_min, lam_max = extreme_eigenvalues(arrays.Js, seed=int(seed) % (2**32))
+        dtv = stable_dt(a0, c0v, lam_max)
+    else:
+        lam_min = lam_max = None  # not estimated (the step was given)
+        dtv = float(dt)
     steps = max(1, int(num_steps))
     x = ops.uniform(n, R, int(seed), 0.1)
     y = ops.uniform(n, R, int(seed) + 1, 0.1)

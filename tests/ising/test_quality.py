@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from dwave.samplers import SimulatedAnnealingSampler
 
-from kakehashi.backends.sb.anneal import anneal
-from kakehashi.backends.sb.arrays import IsingArrays, cut_weights_to_ising
-from kakehashi.backends.sb.sb import simulated_bifurcation
 from kakehashi.compile.targets import IsingModel
+from kakehashi.ising.anneal import anneal
+from kakehashi.ising.arrays import IsingArrays, cut_weights_to_ising
+from kakehashi.ising.sb import simulated_bifurcation
 
 
 def sa_best_cut(model: IsingModel) -> float:

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from kakehashi.backends.sb.arrays import IsingArrays
+from kakehashi.ising.arrays import IsingArrays
 
 
 def torch_available() -> bool:
@@ -32,7 +32,7 @@ def default_device() -> str:
 
 
 class TorchOps:
-    """Same operations as :class:`~kakehashi.backends.sb.engine.NumpyOps`, in torch float32."""
+    """Same operations as :class:`~kakehashi.ising.ops.NumpyOps`, in torch float32."""
 
     def __init__(self, arrays: IsingArrays, device: str | None = None, dense: bool | None = None) -> None:
         import torch

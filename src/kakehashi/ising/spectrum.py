@@ -16,7 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from kakehashi.backends.sb.arrays import IsingArrays
+from kakehashi.ising.arrays import IsingArrays
 
 #: Fraction of the stability limit used as the step.
 SAFETY = 0.8

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from kakehashi.backends.sb.arrays import cut_weights_to_ising
 from kakehashi.compile.inverter import Inverter
 from kakehashi.compile.targets import Compiled, IsingModel, TargetKind
+from kakehashi.ising.arrays import cut_weights_to_ising
 
 
 def random_ising(n: int, density: float, seed: int, integer: bool = False) -> IsingModel:

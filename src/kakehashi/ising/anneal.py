@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from kakehashi.backends.sb import intkernels, kernels
-from kakehashi.backends.sb.arrays import IsingArrays
 from kakehashi.exceptions import BackendRejected
+from kakehashi.ising import intkernels, kernels
+from kakehashi.ising.arrays import IsingArrays
 
 #: Largest integer |dE| a lookup table is built for; beyond it the kernels call exp().
 _MAX_TABLE = 4096
@@ -119,6 +119,7 @@ def anneal(
     integer: bool | None = None,
     deadline: float | None = None,
     on_improve: ImproveCallback | None = None,
+    fill: bool = False,
 ) -> EngineResult:
     """Anneal ``num_replicas`` replicas for ``num_sweeps`` sweeps each.
 
@@ -135,12 +136,16 @@ def anneal(
         chunk_sweeps: sweeps between time/target checks.
         polish: run the 1-flip descent on every returned state.
         kernel: "dense" or "sparse" to force a kernel; default by density.
-        integer: use the integer kernels (:mod:`~kakehashi.backends.sb.intkernels`); default
+        integer: use the integer kernels (:mod:`~kakehashi.ising.intkernels`); default
             whenever the model allows them (coefficients multiples of ½, small enough).
         deadline: a ``time.perf_counter()`` instant to stop at (the earlier of it and
             ``time_limit`` counts); the polish runs after it, so callers leave room for it.
         on_improve: called with the best state and its exact energy whenever the best energy
             seen between chunks drops (see :mod:`kakehashi.backends.progress`).
+        fill: stretch or shrink the schedule so that it ends (cold) at the time limit: after
+            every chunk the sweeps left are re-fitted to :data:`FILL_SHARE` of the time left at
+            the measured sweep rate (``num_sweeps`` is the first guess). A run cut by a noisy
+            machine still ends cold, instead of stopping half-way down the schedule.
     """
     start = time.perf_counter()
     if deadline is not None:
@@ -153,11 +158,11 @@ def anneal(
     hot, cold = beta_range if beta_range is not None else default_beta_range(arrays)
     if integer is not False and int_layout(arrays, kernel) is not None:
         return _anneal_int(arrays, R, max(1, int(num_sweeps)), (hot, cold), int(seed), start, time_limit,
-                           target, restarts, polish, kernel, track)
+                           target, restarts, polish, kernel, track, fill)
     if integer:
         raise BackendRejected("anneal: the integer kernels need coefficients that are multiples of 1/2")
     return _anneal_float(arrays, R, max(1, int(num_sweeps)), (hot, cold), int(seed), start, time_limit,
-                         target, restarts, chunk_sweeps, polish, kernel, track)
+                         target, restarts, chunk_sweeps, polish, kernel, track, fill)
 
 
 class _Restarts:
@@ -209,7 +214,8 @@ class _Restarts:
 
 def _anneal_float(arrays: IsingArrays, R: int, sweeps: int, beta: tuple[float, float], seed: int,
                   start: float, time_limit: float | None, target: float | None, restarts: bool,
-                  chunk_sweeps: int, polish: bool, kernel: str | None, track: Improvements) -> EngineResult:
+                  chunk_sweeps: int, polish: bool, kernel: str | None, track: Improvements,
+                  fill: bool = False) -> EngineResult:
     """The general path (real coefficients, or a forced kernel): float fields, exp() or a table."""
     hot, cold = beta
     n = arrays.n
@@ -240,9 +246,12 @@ def _anneal_float(arrays: IsingArrays, R: int, sweeps: int, beta: tuple[float, f
             kernels.fields_sparse(indptr, indices, data, arrays.h, s, f, energy)
         best_s = s.copy()
         best_e = energy.copy()
-        for k0 in range(0, sweeps, chunk_sweeps):
-            k1 = min(sweeps, k0 + chunk_sweeps)
-            b = _betas(hot, cold, sweeps, k0, k1)
+        k0 = 0
+        total = sweeps
+        while k0 < total:
+            k1 = min(total, k0 + chunk_sweeps)
+            b = _betas(hot, cold, total, k0, k1)
+            t_chunk = time.perf_counter()
             t = _table(b, arrays) if use_table else no_table
             if dense:
                 kernels.anneal_dense(J, b, t, use_table, s, f, energy, best_s, best_e, rng, target_raw, stop)
@@ -252,6 +261,9 @@ def _anneal_float(arrays: IsingArrays, R: int, sweeps: int, beta: tuple[float, f
             run.sweeps += (k1 - k0) * R
             track.offer(best_s, best_e + arrays.offset)
             now = time.perf_counter()
+            if fill and deadline is not None:
+                total = _refit(k1, total, (now - t_chunk) / (k1 - k0), deadline - now)
+            k0 = k1
             if stop[0]:
                 run.ttt = now - start
                 break
@@ -292,6 +304,15 @@ def int_width(arrays: IsingArrays) -> int:
     return math.ceil(2.0 * arrays.max_field()) + 2
 
 
+#: Share of the time left that a ``fill`` run plans its remaining sweeps into.
+FILL_SHARE = 0.9
+
+
+def _refit(done: int, total: int, per_sweep: float, left: float) -> int:
+    """A ``fill`` schedule's new length: ``done`` plus the sweeps that fit in FILL_SHARE·left."""
+    return done + max(1, int(FILL_SHARE * max(0.0, left) / max(per_sweep, 1e-9)))
+
+
 #: Most entries of one threshold table (uint32: 1 MiB); longer runs are cut into chunks.
 _TABLE_ENTRIES = 1 << 18
 #: Target wall time of one kernel call between time-limit / target checks (seconds).
@@ -300,7 +321,7 @@ _CHUNK_SECONDS = 0.05
 
 def _anneal_int(arrays: IsingArrays, R: int, sweeps: int, beta: tuple[float, float], seed: int,
                 start: float, time_limit: float | None, target: float | None, restarts: bool,
-                polish: bool, kernel: str | None, track: Improvements) -> EngineResult:
+                polish: bool, kernel: str | None, track: Improvements, fill: bool = False) -> EngineResult:
     """Integer path: int8 spins, integer fields, threshold tables (see ``intkernels``)."""
     hot, cold = beta
     n = arrays.n
@@ -348,6 +369,8 @@ def _anneal_int(arrays: IsingArrays, R: int, sweeps: int, beta: tuple[float, flo
             if checks:  # size the next chunk to about _CHUNK_SECONDS of work
                 per = max(now - t0, 1e-6) / (k1 - k0)
                 chunk = int(min(4096, max(1, _CHUNK_SECONDS / per), max(1, _TABLE_ENTRIES // width)))
+                if fill and deadline is not None:
+                    sweeps = _refit(k1, sweeps, per, deadline - now)
             k0 = k1
             track.offer(best_s, e0 + best_e)
             if target is not None and float(np.min(e0 + best_e)) <= float(target) + 1e-7:

@@ -3,7 +3,7 @@
 All agents (replicas) are the columns of one (n × agents) float32 matrix, so a step costs one
 matrix product: dense BLAS (``np.matmul`` on a float32 matrix) when the couplings are dense,
 scipy CSR × dense when they are sparse (O(edges · agents) time, O(edges + n · agents) memory).
-:mod:`kakehashi.backends.sb.torch_kernels` provides the same operations in PyTorch (GPU).
+:mod:`kakehashi.ising.torch_kernels` provides the same operations in PyTorch (GPU).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from kakehashi.backends.sb.arrays import IsingArrays
+from kakehashi.ising.arrays import IsingArrays
 
 
 class SBOps(Protocol):

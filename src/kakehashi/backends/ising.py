@@ -7,7 +7,6 @@ with their exact energies, best first.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,10 +23,10 @@ from kakehashi.backends.base import (
     check_params,
     check_target,
 )
-from kakehashi.backends.sb.anneal import EngineResult, anneal
-from kakehashi.backends.sb.arrays import IsingArrays
 from kakehashi.compile.targets import Compiled, IsingModel, TargetKind
 from kakehashi.exceptions import BackendRejected, BackendUnavailable
+from kakehashi.ising.anneal import EngineResult
+from kakehashi.ising.arrays import IsingArrays
 
 _TARGETS = (TargetKind.ISING, TargetKind.BQM)
 
@@ -73,7 +72,11 @@ def _output(compiled: Compiled[Any], result: EngineResult) -> BackendOutput:
 
 
 class AnnealBackend:
-    """Numba simulated annealing over many replicas on all cores, polished by 1-flip descent."""
+    """Numba simulated annealing under the default policy (:mod:`kakehashi.ising.policy`).
+
+    With a time limit it uses the whole budget (growing restarts, the last one stretched to the
+    deadline) unless it reaches ``target_energy``; every parameter overrides the policy.
+    """
 
     name = "anneal"
 
@@ -82,13 +85,13 @@ class AnnealBackend:
             targets=_TARGETS,
             hardware=HardwareKind.CPU,
             params={
-                "num_replicas": Param(int, 2 * (os.cpu_count() or 1),
-                                      "independent replicas, run in parallel on all cores"),
-                "num_sweeps": Param(int, 1000, "Metropolis sweeps per replica (geometric β schedule)"),
+                "num_replicas": Param((int, type(None)), None,
+                                      "replicas per round, in parallel (None: one per usable core)"),
+                "num_sweeps": Param((int, type(None)), None,
+                                    "sweeps of every round (None: the policy's growing rounds)"),
                 "beta_range": Param((tuple, list), None, "(hot, cold) inverse temperatures, 1/energy"),
                 "target_energy": Param((int, float), None, "stop when a replica reaches this energy"),
-                "restarts": Param(bool, False,
-                                  "restart with fresh replicas until the target or the time limit"),
+                "restarts": Param(bool, True, "run rounds until the time limit (False: one round)"),
                 "polish": Param(bool, True, "1-flip greedy descent on every returned state"),
             },
         )
@@ -98,28 +101,33 @@ class AnnealBackend:
 
     def solve(self, compiled: Compiled[Any], *, time_limit: float | None, seed: int | None,
               params: Mapping[str, Any]) -> BackendOutput:
+        from kakehashi.ising import policy
+
         caps = self.capabilities()
         check_target(self.name, caps, compiled)
         p = check_params(self.name, caps, params)
-        plan = _budget(time_limit, compiled, int(p["num_replicas"]))
+        replicas = p["num_replicas"] or policy.usable_cores()
+        plan = _budget(time_limit, compiled, int(replicas))
         arrays = _arrays(self.name, compiled)
         beta = p["beta_range"]
         if beta is not None and (len(beta) != 2 or not 0 < float(beta[0]) <= float(beta[1])):
             raise BackendRejected(f"{self.name}: beta_range must be (hot, cold) with 0 < hot <= cold")
-        if p["num_replicas"] < 1 or p["num_sweeps"] < 1:
+        if replicas < 1 or (p["num_sweeps"] is not None and p["num_sweeps"] < 1):
             raise BackendRejected(f"{self.name}: num_replicas and num_sweeps must be positive")
-        result = anneal(
-            arrays, num_replicas=p["num_replicas"], num_sweeps=p["num_sweeps"],
+        result = policy.solve(
+            arrays, replicas=int(replicas), sweeps=p["num_sweeps"],
             beta_range=None if beta is None else (float(beta[0]), float(beta[1])),
-            seed=seed, time_limit=None, deadline=_engine_deadline(plan, arrays),
-            target=p["target_energy"], restarts=p["restarts"], polish=p["polish"],
-            on_improve=_reporter(compiled),
+            seed=seed, deadline=_engine_deadline(plan, arrays), target=p["target_energy"],
+            restarts=p["restarts"], polish=p["polish"], on_improve=_reporter(compiled),
         )
         return _output(compiled, result)
 
 
 class SimulatedBifurcationBackend:
-    """Simulated bifurcation (ballistic/discrete, optionally heated); numpy or torch (GPU)."""
+    """Simulated bifurcation (ballistic/discrete, optionally heated); numpy or torch (GPU).
+
+    With a time limit, runs of ``num_steps`` (doubling) restart until the limit or the target.
+    """
 
     name = "sb"
 
@@ -146,7 +154,7 @@ class SimulatedBifurcationBackend:
 
     def solve(self, compiled: Compiled[Any], *, time_limit: float | None, seed: int | None,
               params: Mapping[str, Any]) -> BackendOutput:
-        from kakehashi.backends.sb.sb import simulated_bifurcation
+        from kakehashi.ising.policy import solve_sb
 
         caps = self.capabilities()
         check_target(self.name, caps, compiled)
@@ -156,9 +164,9 @@ class SimulatedBifurcationBackend:
         if p["num_agents"] < 1 or p["num_steps"] < 1:
             raise BackendRejected(f"{self.name}: num_agents and num_steps must be positive")
         ops = _ops(self.name, arrays, p["device"])
-        result = simulated_bifurcation(
+        result = solve_sb(
             arrays, variant=p["variant"], heated=p["heated"], num_agents=p["num_agents"],
-            num_steps=p["num_steps"], dt=p["dt"], c0=p["c0"], seed=seed, time_limit=None,
+            num_steps=p["num_steps"], dt=p["dt"], c0=p["c0"], seed=seed,
             deadline=_engine_deadline(plan, arrays), target=p["target_energy"], patience=p["patience"],
             ops=ops, on_improve=_reporter(compiled),
         )
@@ -185,8 +193,8 @@ def _cuda_device_present() -> bool:
 
 
 def _ops(name: str, arrays: IsingArrays, device: str) -> Any:
-    from kakehashi.backends.sb.engine import NumpyOps
-    from kakehashi.backends.sb.torch_kernels import TorchOps, torch_available
+    from kakehashi.ising.ops import NumpyOps
+    from kakehashi.ising.torch_kernels import TorchOps, torch_available
 
     if device == "numpy":
         return NumpyOps(arrays)
