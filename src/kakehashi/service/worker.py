@@ -282,13 +282,18 @@ class Worker:
         hw = hardware_of(c.backend)
 
         def ended(status: JobStatus, error: str) -> Outcome:
+            seconds = time.monotonic() - t0
+            measured = getattr(run, "machine_seconds", None)  # the executor's own record (Slurm's)
+            if callable(measured):
+                recorded = measured()
+                seconds = seconds if recorded is None else float(recorded)
             return Outcome(
                 status,
                 error=error,
                 backend=c.backend,
                 hardware=hw,
                 progress=pending,
-                machine_seconds=time.monotonic() - t0,
+                machine_seconds=seconds,
                 unit_price_yen=self.config.price(hw),
             )
 
@@ -306,6 +311,14 @@ class Worker:
                 deadline = t0 + limit
                 placed = {k: v for k, v in msg.items() if k not in ("type", "job_id")}
                 pending.append({"event": "placed", "executor": self.executor.name, **placed})
+                at = float(msg.get("at") or time.time())
+                self._try("started", lambda: lease.mark_started(self.db, c, at), c)
+                msg = None
+            if msg is not None and msg.get("type") == "waiting":  # queued on the executor (Slurm PENDING)
+                reason = str(msg.get("reason") or "waiting")
+                waited = {k: v for k, v in msg.items() if k not in ("type", "job_id")}
+                pending.append({"event": "waiting", "executor": self.executor.name, **waited})
+                self._try("waiting", lambda: lease.mark_waiting(self.db, c, reason), c)
                 msg = None
             if msg is not None and msg.get("type") != "progress":
                 outcome = self._outcome(c, msg)
