@@ -3,7 +3,8 @@
 Modelled on ``shared/hpc/slurm-local.sh``: munge, ``slurmctld``, ``slurmd`` and a JWT
 ``slurmrestd`` on 127.0.0.1:6820 (OpenAPI ``v0.0.38``), one partition ``debug`` and one
 generic resource ``qpu:1`` on the node, fast scheduling, no accounting database
-(``AccountingStorageType=accounting_storage/none``). :func:`start` starts what is not running
+(``AccountingStorageType=accounting_storage/none``: without slurmdbd a GRES cannot be a tracked
+TRES, so a job's QPU shows in its ``TresPerNode``, not its ``TRES``). :func:`start` starts what is not running
 and returns a :class:`Cluster` that stops exactly the processes it started, by pid.
 """
 
@@ -71,8 +72,8 @@ class Cluster:
 
 
 def _spawn(root: Path, name: str, argv: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    log = open(root / "log" / f"{name}.out", "ab")  # noqa: SIM115 - the daemon owns it
-    return subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    with open(root / "log" / f"{name}.out", "ab") as log:  # the daemon keeps its own copy
+        return subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
 
 def _wait(check: object, timeout: float, what: str) -> None:

@@ -93,6 +93,8 @@ class SlurmJob:
         partition: the partition the job runs in.
         tres_alloc: the allocated trackable resources (``cpu=1,mem=1000M,node=1,gres/qpu=1``).
         cpus: allocated CPUs.
+        tres_per_node: the GRES asked per node (``gres:qpu:1``): where a GRES that is not an
+            accounted TRES (no slurmdbd) shows.
     """
 
     job_id: int
@@ -107,6 +109,7 @@ class SlurmJob:
     partition: str
     tres_alloc: str
     cpus: int
+    tres_per_node: str = ""
 
     @classmethod
     def from_api(cls, job: dict[str, Any]) -> SlurmJob:
@@ -130,6 +133,7 @@ class SlurmJob:
             partition=str(job.get("partition") or ""),
             tres_alloc=str(job.get("tres_alloc_str") or ""),
             cpus=_int(job.get("cpus")),
+            tres_per_node=str(job.get("tres_per_node") or ""),
         )
 
     @property
@@ -151,7 +155,8 @@ class SlurmJob:
 
     def allocated(self) -> dict[str, float]:
         """Allocated units from the TRES string: ``cpu``, ``gres/gpu``, ``gres/<name>``... (mem
-        and node are left out); ``cpu`` falls back to :attr:`cpus`."""
+        and node are left out); ``cpu`` falls back to :attr:`cpus`, a GRES to
+        :attr:`tres_per_node` × nodes once the job has nodes."""
         units: dict[str, float] = {}
         for key, value in _tres(self.tres_alloc).items():
             if key in ("mem", "node", "billing", "energy"):
@@ -162,4 +167,9 @@ class SlurmJob:
                 continue
         if "cpu" not in units and self.cpus:
             units["cpu"] = float(self.cpus)
+        nodes = max(1, len(self.nodes.split(","))) if self.nodes else 1
+        for part in self.tres_per_node.split(","):  # gres:qpu:1 / gres:gpu:a100:2 (per node)
+            bits = part.split(":")
+            if len(bits) >= 3 and bits[0] == "gres" and bits[-1].isdigit():
+                units.setdefault(f"gres/{bits[1]}", float(bits[-1]) * nodes)
         return units
