@@ -142,7 +142,9 @@ def start(root: Path) -> Cluster:
     """Start a cluster under ``root``; raises :class:`Unavailable` with the reason it cannot."""
     missing = [b for b in BINARIES if shutil.which(b) is None]
     if missing:
-        raise Unavailable(f"Slurm is not installed (missing {', '.join(missing)}; apt-get install {' '.join(PACKAGES)})")
+        raise Unavailable(
+            f"Slurm is not installed (missing {', '.join(missing)}; apt-get install {' '.join(PACKAGES)})"
+        )
     if os.geteuid() != 0:
         raise Unavailable("the test Slurm runs its daemons as root")
     for port in (6817, 6818, REST_PORT):
@@ -167,10 +169,14 @@ def start(root: Path) -> Cluster:
             shutil.chown("/run/munge", "munge", "munge")
             if not Path("/etc/munge/munge.key").exists():
                 subprocess.run(
-                    ["setpriv", "--reuid=munge", "--regid=munge", "--init-groups", "mungekey", "-c"], check=True
+                    ["setpriv", "--reuid=munge", "--regid=munge", "--init-groups", "mungekey", "-c"],
+                    check=True,
                 )
             cluster.started["munged"] = _spawn(
-                root, "munged", ["setpriv", "--reuid=munge", "--regid=munge", "--init-groups", "munged", "-F"], env
+                root,
+                "munged",
+                ["setpriv", "--reuid=munge", "--regid=munge", "--init-groups", "munged", "-F"],
+                env,
             )
             _wait(_munge_ok, 10, "munged")
         cluster.start_ctld()
@@ -180,8 +186,18 @@ def start(root: Path) -> Cluster:
         cluster.started["slurmrestd"] = _spawn(
             root,
             "slurmrestd",
-            ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "slurmrestd", "-a", "rest_auth/jwt",
-             "-s", "openapi/v0.0.38", f"127.0.0.1:{REST_PORT}"],
+            [
+                "setpriv",
+                "--reuid=nobody",
+                "--regid=nogroup",
+                "--clear-groups",
+                "slurmrestd",
+                "-a",
+                "rest_auth/jwt",
+                "-s",
+                "openapi/v0.0.38",
+                f"127.0.0.1:{REST_PORT}",
+            ],
             rest_env,
         )
 

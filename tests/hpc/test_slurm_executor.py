@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import datetime
 import json
-import os
 import threading
 import time
 from collections.abc import Callable, Iterator

@@ -105,7 +105,12 @@ def test_batch_script_asks_for_the_legs_resources(tmp_path: Path) -> None:
         assert line in script.splitlines()
     assert f'--messages {job_dir}/slurm-"$SLURM_JOB_ID".messages.jsonl' in script  # expanded on the node
     rest = request.rest_job()
-    assert (rest["gres"], rest["time_limit"], rest["requeue"], rest["memory_per_node"]) == ("qpu:1", 3, False, 2000)
+    assert (rest["gres"], rest["time_limit"], rest["requeue"], rest["memory_per_node"]) == (
+        "qpu:1",
+        3,
+        False,
+        2000,
+    )
     # the default mapping: QPU kinds take the one qpu GRES, cpu kinds one CPU
     default = from_table({})
     assert default.leg("qpu-anneal").gres == "qpu:1" and default.leg("cpu") == LegResources()
@@ -131,12 +136,14 @@ def test_config_selects_slurm_from_toml_and_env(tmp_path: Path) -> None:
     toml = tmp_path / "k.toml"
     toml.write_text(
         'executor = "slurm"\n[slurm]\npartition = "batch"\nworkdir = "/shared/kh"\n'
-        '[slurm.resources.gpu]\ncpus = 4\ngpus = 2\n'
+        "[slurm.resources.gpu]\ncpus = 4\ngpus = 2\n"
     )
     cfg = load_config(toml, env={})
     assert cfg.executor == "slurm" and cfg.slurm["partition"] == "batch"
     executor = make_executor(cfg)
-    assert isinstance(executor, SlurmExecutor) and executor.settings.leg("gpu") == LegResources(cpus=4, gpus=2)
+    assert isinstance(executor, SlurmExecutor) and executor.settings.leg("gpu") == LegResources(
+        cpus=4, gpus=2
+    )
     assert executor.controller.kind == "cli"
     again = load_config(env=config_env(cfg))  # serve → its worker processes
     assert again.slurm == cfg.slurm and again.executor == "slurm"

@@ -312,13 +312,13 @@ class Worker:
                 placed = {k: v for k, v in msg.items() if k not in ("type", "job_id")}
                 pending.append({"event": "placed", "executor": self.executor.name, **placed})
                 at = float(msg.get("at") or time.time())
-                self._try("started", lambda: lease.mark_started(self.db, c, at), c)
+                self._try("started", lambda when=at: lease.mark_started(self.db, c, when), c)
                 msg = None
             if msg is not None and msg.get("type") == "waiting":  # queued on the executor (Slurm PENDING)
                 reason = str(msg.get("reason") or "waiting")
                 waited = {k: v for k, v in msg.items() if k not in ("type", "job_id")}
                 pending.append({"event": "waiting", "executor": self.executor.name, **waited})
-                self._try("waiting", lambda: lease.mark_waiting(self.db, c, reason), c)
+                self._try("waiting", lambda why=reason: lease.mark_waiting(self.db, c, why), c)
                 msg = None
             if msg is not None and msg.get("type") != "progress":
                 outcome = self._outcome(c, msg)

@@ -165,7 +165,9 @@ class SlurmRun:
                     self._snap.error = str(exc)
                     if self._snap.error_since is None:
                         self._snap.error_since = time.monotonic()
-                        log.warning("Slurm controller unreachable: %s", exc, extra={"job_id": self._claim.job_id})
+                        log.warning(
+                            "Slurm controller unreachable: %s", exc, extra={"job_id": self._claim.job_id}
+                        )
             else:
                 with self._lock:
                     if self._snap.error_since is not None:
@@ -199,7 +201,9 @@ class SlurmRun:
                 try:
                     self._lines.append(dict(json.loads(line)))
                 except (json.JSONDecodeError, TypeError, ValueError):
-                    log.warning("unreadable runner message %r", line[:200], extra={"job_id": self._claim.job_id})
+                    log.warning(
+                        "unreadable runner message %r", line[:200], extra={"job_id": self._claim.job_id}
+                    )
 
     def _started(self, record: SlurmJob | None) -> dict[str, Any]:
         self.started = True
@@ -320,7 +324,9 @@ class SlurmRun:
                 "slurm": self._accounting(record),
             }
         if phase == "died" and record.state.startswith("CANCELLED") and not self._cancelled:
-            raise ExecutionDied(f"{where}: cancelled outside kakehashi (scancel by the centre or an operator)")
+            raise ExecutionDied(
+                f"{where}: cancelled outside kakehashi (scancel by the centre or an operator)"
+            )
         exit_code = "" if record.exit_code < 0 else f"exit code {record.exit_code}, "
         raise ExecutionDied(f"{where} ({exit_code}reason {record.reason}) without an answer{self._tail()}")
 
@@ -372,10 +378,8 @@ class SlurmRun:
         deadline = time.monotonic() + wait
         record: SlurmJob | None = None
         while True:
-            try:
+            with contextlib.suppress(ControllerError):
                 record = self._executor.controller.job(self.slurm_job_id) or record
-            except ControllerError:
-                pass
             if (record is not None and record.ended) or time.monotonic() >= deadline:
                 break
             time.sleep(self._settings.poll_seconds)

@@ -38,7 +38,9 @@ from kakehashi.exceptions import KakehashiError
 #: Environment variables of the worker copied into every batch script (when set).
 DEFAULT_EXPORT = ("PATH", "PYTHONPATH", "VIRTUAL_ENV", "KAKEHASHI_HOME", "KAKEHASHI_ROUTER_HISTORY")
 
-_GRES = re.compile(r"^[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)?(:\d+)?(,[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)?(:\d+)?)*$")
+_GRES = re.compile(
+    r"^[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)?(:\d+)?(,[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)?(:\d+)?)*$"
+)
 _OPTION = re.compile(r"^--[a-z][a-z0-9-]*(=\S.*)?$")
 
 
@@ -180,7 +182,17 @@ class SlurmSettings:
         return table
 
 
-_STR = ("workdir", "partition", "account", "qos", "rest_url", "rest_user", "rest_token", "rest_api", "bin_dir")
+_STR = (
+    "workdir",
+    "partition",
+    "account",
+    "qos",
+    "rest_url",
+    "rest_user",
+    "rest_token",
+    "rest_api",
+    "bin_dir",
+)
 _FLOAT = (
     "time_grace_seconds",
     "poll_seconds",
@@ -212,7 +224,9 @@ def _leg(kind: str, value: Any, where: str) -> LegResources:
     if leg.cpus < 1 or leg.gpus < 0 or (leg.memory_mb is not None and leg.memory_mb < 1):
         raise KakehashiError(f"config: {where}.resources.{kind}: cpus >= 1, gpus >= 0, memory_mb >= 1")
     if leg.gres is not None and not _GRES.match(leg.gres):
-        raise KakehashiError(f"config: {where}.resources.{kind}.gres must look like 'qpu:1', got {leg.gres!r}")
+        raise KakehashiError(
+            f"config: {where}.resources.{kind}.gres must look like 'qpu:1', got {leg.gres!r}"
+        )
     return leg
 
 
