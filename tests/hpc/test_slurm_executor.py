@@ -204,6 +204,22 @@ def test_lp_job_runs_as_a_slurm_batch_job(slurm: Cluster, harness: Harness, tmp_
     started = datetime.datetime.fromisoformat(job["started_at"]).timestamp()
     assert started == pytest.approx(epoch(record["StartTime"]), abs=0.01)  # Slurm's start, not the claim
     assert Path(h.config.slurm["workdir"], job_id, f"slurm-{sid}.messages.jsonl").exists()
+    # kakehashi admin usage --reconcile-slurm: nothing to report; then a tampered row is listed
+    from typer.testing import CliRunner
+
+    from kakehashi.cli.app import app
+    from kakehashi.service.serve import config_env
+
+    env = config_env(h.config)
+    runner = CliRunner()
+    agreed = runner.invoke(app, ["admin", "usage", "--reconcile-slurm", "--json"], env=env)
+    assert agreed.exit_code == 0, agreed.output
+    assert json.loads(agreed.output) == {"checked": 1, "differences": []}
+    with h.db.write() as s:
+        s.get(LedgerEntry, row.id).machine_seconds += 5.0  # type: ignore[union-attr]
+    differ = runner.invoke(app, ["admin", "usage", "--reconcile-slurm"], env=env)
+    assert differ.exit_code == 1
+    assert f"{job_id}  attempt 1  slurm job {sid}  ledger {row.machine_seconds + 5:g} s" in differ.output
 
 
 def test_qpu_legs_share_the_one_gres_one_after_the_other(slurm: Cluster, harness: Harness) -> None:

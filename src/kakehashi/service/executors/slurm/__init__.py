@@ -5,6 +5,7 @@
 - :mod:`.states`: Slurm's job record and what each state means to kakehashi.
 - :mod:`.control`, :mod:`.cli`, :mod:`.rest`: the controller seam, through the tools or slurmrestd.
 - :mod:`.executor`: :class:`SlurmExecutor` and :class:`SlurmRun` (the Executor/Run seam).
+- :mod:`.reconcile`: the ledger against Slurm's records (``kakehashi admin usage --reconcile-slurm``).
 """
 
 from __future__ import annotations
