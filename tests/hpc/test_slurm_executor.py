@@ -265,6 +265,7 @@ def test_qpu_legs_share_the_one_gres_one_after_the_other(slurm: Cluster, harness
     assert pending >= 1 and result.timings.queue >= pending  # the wait is queue time
 
 
+@pytest.mark.parametrize("harness", [False, True], ids=["sbatch", "slurmrestd"], indirect=True)
 def test_cancel_is_scancel(slurm: Cluster, harness: Harness) -> None:
     h = harness
     job_id = h.submit(tiny_problem(3, n=30), backend="tabu", time_limit=60.0, seed=3).json()["id"]

@@ -156,7 +156,11 @@ class SlurmRun:
 
     # ------------------------------------------------------------------ watcher
     def _watch(self) -> None:
+        """Read Slurm's record every ``poll_seconds`` until the run is closed, or there is
+        nothing more to learn: the job ended (read twice), vanished, or the controller stayed
+        out past ``controller_timeout_seconds`` (then :meth:`poll` gives the attempt up)."""
         controller = self._executor.controller
+        ended_reads = 0
         while not self._stop.is_set():
             try:
                 record = controller.job(self.slurm_job_id)
@@ -168,16 +172,22 @@ class SlurmRun:
                         log.warning(
                             "Slurm controller unreachable: %s", exc, extra={"job_id": self._claim.job_id}
                         )
+                    down = time.monotonic() - self._snap.error_since
+                self._changed.set()
+                if down > self._settings.controller_timeout_seconds:
+                    return
             else:
                 with self._lock:
                     if self._snap.error_since is not None:
                         log.warning("Slurm controller answers again", extra={"job_id": self._claim.job_id})
                     self._snap = _Snapshot(record, record is not None, None, None, self._snap.reads + 1)
                 self._changed.set()
-                if record is not None and record.ended and self._snap.reads > 1:
-                    # one read after the end is enough; poll() may still wait for the answer line
-                    self._stop.wait(self._settings.poll_seconds * 4)
-                    continue
+                if record is None:
+                    return
+                if record.ended:
+                    ended_reads += 1
+                    if ended_reads >= 2:  # the end record is final (end_time, exit code)
+                        return
             self._stop.wait(self._settings.poll_seconds)
 
     def _snapshot(self) -> _Snapshot:
@@ -270,8 +280,8 @@ class SlurmRun:
             return None
         if not snap.known:
             self._read_lines()
-            if self._lines:
-                return None
+            if self._lines:  # the runner did run: hand its lines on (the answer, if written)
+                return None if self.started else self._started(None)
             self._stop.set()
             raise ExecutionLost(
                 f"Slurm batch job {self.slurm_job_id} vanished from the controller "
