@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
 
 from kakehashi.exceptions import KakehashiError
 from kakehashi.service.config import load_config
-from kakehashi.service.executors import make_executor
+from kakehashi.service.executors import ExecutionDied, ExecutionLost, make_executor
 from kakehashi.service.executors.slurm import LegResources, SlurmExecutor, from_table, machine_seconds
 from kakehashi.service.executors.slurm.batch import BatchRequest, job_name, runner_command
+from kakehashi.service.executors.slurm.control import ControllerError
 from kakehashi.service.executors.slurm.states import SlurmJob, phase
 from kakehashi.service.serve import config_env
 
@@ -153,3 +155,96 @@ def test_config_selects_slurm_from_toml_and_env(tmp_path: Path) -> None:
     bad.write_text('executor = "slurm"\n[slurm]\nqueue = "batch"\n')
     with pytest.raises(KakehashiError, match="queue"):
         load_config(bad, env={})
+
+
+# ---------------------------------------------------------------- the run's fault paths, replayed
+class ReplayController:
+    """Serves Slurm records in the v0.0.38 shape, one state after another (None: Slurm forgot
+    the job; an exception: the controller is out). The live paths run against the real cluster
+    in test_slurm_executor.py; states this one-node cluster cannot produce are replayed here."""
+
+    kind = "replay"
+
+    def __init__(self, states: list[dict[str, object] | Exception | None]) -> None:
+        self.states = states
+        self.cancelled: list[int] = []
+
+    def job(self, job_id: int) -> SlurmJob | None:
+        state = self.states[0] if len(self.states) == 1 else self.states.pop(0)
+        if isinstance(state, Exception):
+            raise state
+        return None if state is None else SlurmJob.from_api({**RECORD, "job_id": job_id, **state})
+
+    def find(self, name: str) -> list[SlurmJob]:
+        return []
+
+    def submit(self, request: BatchRequest) -> int:
+        return 7
+
+    def cancel(self, job_id: int) -> None:
+        self.cancelled.append(job_id)
+
+    def ping(self) -> bool:
+        return True
+
+
+def _run(tmp_path: Path, states: list[dict[str, object] | Exception | None], **settings: object) -> object:
+    from kakehashi.service.lease import Claim
+
+    table = {"workdir": str(tmp_path), "poll_seconds": 0.05, "answer_grace_seconds": 0.1, **settings}
+    executor = SlurmExecutor(from_table(table), ReplayController(states))  # type: ignore[arg-type]
+    claim = Claim("job_r", "prj", 1, "w", "tabu", 1.0, 1, {}, '{"x": 1}', 0.0, 0.0)
+    run = executor.start(claim)
+    deadline = time.monotonic() + 10
+    messages = []
+    try:
+        while time.monotonic() < deadline:
+            msg = run.poll(0.1)
+            if msg is not None:
+                messages.append(msg)
+                if msg["type"] in ("result", "error"):
+                    return messages
+    except (ExecutionDied, ExecutionLost) as exc:
+        return (messages, exc)
+    finally:
+        executor.shutdown()
+    raise AssertionError(f"no answer: {messages}")
+
+
+RUNNING = {"job_state": "RUNNING", "end_time": 0}
+
+
+def test_out_of_memory_is_a_job_fault_with_slurms_reason(tmp_path: Path) -> None:
+    (tmp_path / "job_r").mkdir()
+    (tmp_path / "job_r" / "slurm-7.out").write_text("oom-kill event in StepId=7.batch\n")
+    messages, exc = _run(tmp_path, [RUNNING, {"job_state": "OUT_OF_MEMORY", "state_reason": "OutOfMemory"}])  # type: ignore[misc]
+    assert isinstance(exc, ExecutionDied) and [m["type"] for m in messages] == ["started"]
+    assert "Slurm batch job 7 OUT_OF_MEMORY on n1" in str(exc) and "reason OutOfMemory" in str(exc)
+    assert "oom-kill event" in str(exc)  # the tail of Slurm's output file
+
+
+def test_timeout_without_an_answer_is_a_billed_timeout_error(tmp_path: Path) -> None:
+    messages = _run(tmp_path, [RUNNING, {"job_state": "TIMEOUT", "state_reason": "TimeLimit"}])
+    answer = messages[-1]  # type: ignore[index]
+    assert answer["kind"] == "SlurmTimeout" and "--time ran out" in answer["error"]
+    assert answer["seconds"] == 14.0  # (1010 - 1003) s x 2 CPUs, Slurm's record
+
+
+@pytest.mark.parametrize("state", ["PREEMPTED", "NODE_FAIL", "BOOT_FAIL"])
+def test_lost_states_requeue(tmp_path: Path, state: str) -> None:
+    _, exc = _run(tmp_path, [RUNNING, {"job_state": state, "state_reason": "x"}])  # type: ignore[misc]
+    assert isinstance(exc, ExecutionLost) and state in str(exc)
+
+
+def test_a_job_slurm_forgot_is_lost_not_hung(tmp_path: Path) -> None:
+    _, exc = _run(tmp_path, [RUNNING, None])  # type: ignore[misc]
+    assert isinstance(exc, ExecutionLost) and "vanished" in str(exc)
+
+
+def test_a_dead_controller_gives_the_attempt_up_in_bounded_time(tmp_path: Path) -> None:
+    t0 = time.monotonic()
+    _, exc = _run(  # type: ignore[misc]
+        tmp_path, [RUNNING, ControllerError("squeue did not answer")], controller_timeout_seconds=0.5
+    )
+    assert isinstance(exc, ExecutionLost) and "unreachable" in str(exc)
+    assert time.monotonic() - t0 < 5

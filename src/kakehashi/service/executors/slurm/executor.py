@@ -147,6 +147,7 @@ class SlurmRun:
         self._held: dict[str, Any] | None = None  # the answer, waiting for Slurm's end record
         self._held_until = 0.0
         self._cancelled = False
+        self._ended_seen: float | None = None  # when the end record was first seen without an answer
         self._snap = _Snapshot()
         self._lock = threading.Lock()
         self._changed = threading.Event()
@@ -312,6 +313,10 @@ class SlurmRun:
             return self._started(record)
         self._read_lines()
         if self._lines:
+            return None
+        if self._ended_seen is None:  # a shared filesystem may show the last lines a moment late
+            self._ended_seen = time.monotonic()
+        if time.monotonic() - self._ended_seen < self._settings.answer_grace_seconds:
             return None
         return self._ended(record)
 

@@ -111,6 +111,8 @@ class SlurmSettings:
             before the attempt is given up as lost (seconds); nothing waits forever on it.
         settle_seconds: after the answer, how long to wait for Slurm's end record (the elapsed
             time billed) before billing from the last running time seen (seconds).
+        answer_grace_seconds: after Slurm's end record, how long the runner's answer may still
+            take to show in the messages file on the shared filesystem (seconds).
     """
 
     workdir: str = ""
@@ -132,6 +134,7 @@ class SlurmSettings:
     command_timeout_seconds: float = 15.0
     controller_timeout_seconds: float = 120.0
     settle_seconds: float = 30.0
+    answer_grace_seconds: float = 1.0
 
     def __post_init__(self) -> None:
         if not self.workdir:
@@ -173,6 +176,7 @@ class SlurmSettings:
                 "command_timeout_seconds": self.command_timeout_seconds,
                 "controller_timeout_seconds": self.controller_timeout_seconds,
                 "settle_seconds": self.settle_seconds,
+                "answer_grace_seconds": self.answer_grace_seconds,
             }.items()
             if v is not None
         }
@@ -199,6 +203,7 @@ _FLOAT = (
     "command_timeout_seconds",
     "controller_timeout_seconds",
     "settle_seconds",
+    "answer_grace_seconds",
 )
 _LISTS = ("extra_sbatch", "python", "export")
 
