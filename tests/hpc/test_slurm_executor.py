@@ -379,3 +379,36 @@ def test_a_dead_controller_loses_the_attempt_and_the_next_one_reattaches(
     assert [p["attempt"] for p in placed] == [1, 2] and placed[1].get("adopted")
     assert len({p["slurm_job_id"] for p in placed}) == 1  # one batch job, followed twice
     assert results_per_job(h.db) == {job_id: 1} and len(ledger(h.db)) == 1
+
+
+@pytest.mark.parametrize("harness", [False, True], ids=["sbatch", "slurmrestd"], indirect=True)
+def test_pool_shows_the_partitions_live_state(slurm: Cluster, harness: Harness, tmp_path: Path) -> None:
+    """``GET /v1/pool`` (``kakehashi pool``) with the slurm executor: the partition's nodes and queue."""
+    h = harness
+    idle = h.client.get("/v1/pool", headers=h.h()).json()["slurm"]
+    assert idle["nodes"] == {"idle": 1, "allocated": 0, "mixed": 0, "down": 0}, idle
+    assert (idle["pending"], idle["running"]) == (0, 0)
+    ids = [  # the centre's other users: one job holds the qpu, one waits for it
+        slurm.run(
+            "sbatch",
+            "--parsable",
+            "--gres=qpu:1",
+            f"--chdir={tmp_path}",
+            "--output=/dev/null",
+            "--wrap",
+            "sleep 30",
+        ).strip()
+        for _ in range(2)
+    ]
+    try:
+        wait_for(lambda: "R" in slurm.run("squeue", "-h", "-o", "%t", "-j", ids[0]), 20, "the first to run")
+        busy = h.client.get("/v1/pool", headers=h.h()).json()["slurm"]
+        assert busy["nodes"]["mixed"] + busy["nodes"]["allocated"] == 1, busy
+        assert (busy["pending"], busy["running"], busy["kakehashi_pending"], busy["kakehashi_running"]) == (
+            1,
+            1,
+            0,
+            0,
+        )
+    finally:
+        slurm.run("scancel", *ids)

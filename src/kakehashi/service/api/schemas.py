@@ -405,6 +405,8 @@ class PoolOut(BaseModel):
     down: list[str]
     default_pool: bool
     your_queued_jobs: list[QueuedJobOut]
+    #: with the slurm executor: the partition's nodes by state and its queue, live from Slurm
+    slurm: dict[str, Any] | None = None
 
 
 class WorkerOut(BaseModel):

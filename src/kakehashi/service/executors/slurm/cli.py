@@ -16,7 +16,7 @@ from typing import Any
 
 from kakehashi.service.executors.slurm.batch import BatchRequest
 from kakehashi.service.executors.slurm.control import ControllerError, SubmitRejected
-from kakehashi.service.executors.slurm.states import SlurmJob
+from kakehashi.service.executors.slurm.states import ClusterState, SlurmJob, cluster_state
 
 #: Phrases of the Slurm tools meaning "the controller is out", not "your request is wrong".
 _OUTAGE = (
@@ -105,3 +105,18 @@ class CliController:
         except ControllerError:
             return False
         return done.returncode == 0 and " is UP" in done.stdout
+
+    def cluster(self, partition: str | None) -> ClusterState:
+        argv = ["sinfo", "--noheader", "--Node", "--format=%N %T"]
+        if partition:
+            argv.append(f"--partition={partition}")
+        done = self._run(argv)
+        if done.returncode != 0:
+            raise ControllerError((done.stderr or done.stdout).strip() or "sinfo failed")
+        states = {}
+        for line in done.stdout.splitlines():  # a node in two partitions is listed twice
+            name, _, state = line.strip().partition(" ")
+            if name:
+                states[name] = state
+        jobs = [SlurmJob.from_api(raw) for raw in self._all()]
+        return cluster_state(partition or "", list(states.values()), jobs)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from kakehashi.service.executors.slurm.batch import BatchRequest
-from kakehashi.service.executors.slurm.states import SlurmJob
+from kakehashi.service.executors.slurm.states import ClusterState, SlurmJob
 
 
 class ControllerError(Exception):
@@ -47,4 +47,8 @@ class Controller(Protocol):
 
     def ping(self) -> bool:
         """True when the controller answers now."""
+        ...
+
+    def cluster(self, partition: str | None) -> ClusterState:
+        """The partition's nodes by state and its queue (``sinfo``/``squeue``, or REST)."""
         ...

@@ -84,6 +84,20 @@ def make_controller(settings: SlurmSettings) -> Controller:
     return CliController(settings.bin_dir, settings.command_timeout_seconds)
 
 
+def cluster_view(settings: SlurmSettings) -> dict[str, Any]:
+    """The configured partition's live state for ``kakehashi pool`` (:class:`~.states.ClusterState`
+    as a dict), or ``{"partition": ..., "error": ...}`` when the controller does not answer."""
+    controller = make_controller(settings)
+    try:
+        return controller.cluster(settings.partition).to_dict()
+    except ControllerError as exc:
+        return {"partition": settings.partition or "", "error": str(exc)}
+    finally:
+        close = getattr(controller, "close", None)
+        if callable(close):
+            close()
+
+
 def job_kind(backend: str) -> str:
     """The hardware kind of a job's backend (as the Ray executor places it; ``cpu`` for races)."""
     from kakehashi.service.executors.ray import job_kind as kind_of

@@ -18,7 +18,7 @@ import httpx
 
 from kakehashi.service.executors.slurm.batch import BatchRequest
 from kakehashi.service.executors.slurm.control import ControllerError, SubmitRejected
-from kakehashi.service.executors.slurm.states import SlurmJob
+from kakehashi.service.executors.slurm.states import ClusterState, SlurmJob, cluster_state
 
 #: Lifespan of a token this process asks ``scontrol token`` for (seconds).
 TOKEN_LIFESPAN = 3600
@@ -135,6 +135,19 @@ class RestController:
             return False
         pings = data.get("pings") or []
         return bool(pings) and all(str(p.get("ping", "")).upper() == "UP" for p in pings)
+
+    def cluster(self, partition: str | None) -> ClusterState:
+        nodes = self._call("GET", "/nodes")
+        jobs = self._call("GET", "/jobs")
+        for data in (nodes, jobs):
+            if data.get("errors"):
+                raise ControllerError(_describe(data))
+        states = [
+            str(n.get("state", "")) + ("+DRAIN" if "DRAIN" in str(n.get("state_flags", "")).upper() else "")
+            for n in nodes.get("nodes") or []
+            if not partition or partition in (n.get("partitions") or [])
+        ]
+        return cluster_state(partition or "", states, [SlurmJob.from_api(j) for j in jobs.get("jobs") or []])
 
     def close(self) -> None:
         self._http.close()

@@ -173,3 +173,79 @@ class SlurmJob:
             if len(bits) >= 3 and bits[0] == "gres" and bits[-1].isdigit():
                 units.setdefault(f"gres/{bits[1]}", float(bits[-1]) * nodes)
         return units
+
+
+#: Node states as ``sinfo``/slurmrestd name them, grouped for the pool view.
+_NODE_GROUPS = {
+    "IDLE": "idle",
+    "ALLOCATED": "allocated",
+    "ALLOC": "allocated",
+    "MIXED": "mixed",
+    "COMPLETING": "allocated",
+    "DOWN": "down",
+    "DRAIN": "down",
+    "DRAINED": "down",
+    "DRAINING": "down",
+    "FAIL": "down",
+    "FAILING": "down",
+    "FUTURE": "down",
+    "UNKNOWN": "down",
+    "MAINT": "down",
+    "RESERVED": "allocated",
+    "PLANNED": "allocated",
+}
+
+
+def node_group(state: str) -> str:
+    """``idle``, ``allocated``, ``mixed`` or ``down`` for a node state (``IDLE+DRAIN``, ``down*``...)."""
+    words = [w.strip("*~#!%$@^-").upper() for w in state.replace("+", " ").split()]
+    groups = [_NODE_GROUPS.get(w, "down") for w in words if w]
+    if "down" in groups or not groups:
+        return "down"
+    return groups[0]
+
+
+@dataclass(frozen=True)
+class ClusterState:
+    """A partition's live state for ``kakehashi pool``.
+
+    Attributes:
+        partition: the partition (empty: every partition).
+        nodes: node count per group (``idle``, ``allocated``, ``mixed``, ``down``).
+        pending, running: the partition's batch jobs waiting and running (everyone's).
+        kakehashi_pending, kakehashi_running: those of them kakehashi submitted.
+    """
+
+    partition: str
+    nodes: dict[str, int]
+    pending: int
+    running: int
+    kakehashi_pending: int
+    kakehashi_running: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "partition": self.partition,
+            "nodes": dict(self.nodes),
+            "pending": self.pending,
+            "running": self.running,
+            "kakehashi_pending": self.kakehashi_pending,
+            "kakehashi_running": self.kakehashi_running,
+        }
+
+
+def cluster_state(partition: str, node_states: list[str], jobs: list[SlurmJob]) -> ClusterState:
+    """Count nodes by group and the partition's waiting and running batch jobs."""
+    nodes = {"idle": 0, "allocated": 0, "mixed": 0, "down": 0}
+    for state in node_states:
+        nodes[node_group(state)] += 1
+    mine = [j for j in jobs if not partition or j.partition == partition]
+    ours = [j for j in mine if j.name.startswith("kakehashi-")]
+    return ClusterState(
+        partition=partition,
+        nodes=nodes,
+        pending=sum(1 for j in mine if j.phase == "waiting"),
+        running=sum(1 for j in mine if j.phase == "running"),
+        kakehashi_pending=sum(1 for j in ours if j.phase == "waiting"),
+        kakehashi_running=sum(1 for j in ours if j.phase == "running"),
+    )
