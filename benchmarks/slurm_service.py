@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -168,6 +169,8 @@ def main() -> None:
         "on this machine) before its solve, which is the price of running on the centre's nodes.",
     ]
     Path(args.out).write_text("\n".join(lines) + "\n")
+    if ok:
+        shutil.rmtree(tmp, ignore_errors=True)  # kept on failure: the service log and job directories
     print("\n".join(lines))
     if mismatches:
         print("mismatches:", mismatches[:10])
