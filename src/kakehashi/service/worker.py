@@ -3,10 +3,11 @@
 The loop (this module) is separate from job execution, which an executor does
 (:mod:`kakehashi.service.executors`): by default one warm solver child process
 (:mod:`kakehashi.service.runner`, which calls :func:`kakehashi.solve`) that gets one job at a
-time as JSON; with ``executor = "ray"`` a task on a Ray cluster. While the job runs, the worker
-heartbeats the lease every ``heartbeat_seconds``. Cancelling a running job, a lost lease, or a
-solve running past ``time_limit + kill_grace_seconds`` stops it (SIGKILL of the child, or
-``ray.cancel(force=True)``) at the next heartbeat. When the executor loses the machine running
+time as JSON; with ``executor = "ray"`` a task on a Ray cluster; with ``executor = "slurm"`` a
+batch job in an HPC centre's Slurm (:mod:`kakehashi.service.executors.slurm`). While the job
+runs, the worker heartbeats the lease every ``heartbeat_seconds``. Cancelling a running job, a
+lost lease, or a solve running past ``time_limit + kill_grace_seconds`` stops it (SIGKILL of the
+child, ``ray.cancel(force=True)`` or ``scancel``) at the next heartbeat. When the executor loses the machine running
 the job (a Ray node died), the worker records an infrastructure loss at once (re-queued with
 back-off, see :mod:`kakehashi.service.lease`); a solver child that crashed or ran out of memory
 is a job fault (re-queued while ``max_attempts`` allows, else FAILED).
