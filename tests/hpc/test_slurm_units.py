@@ -248,3 +248,21 @@ def test_a_dead_controller_gives_the_attempt_up_in_bounded_time(tmp_path: Path) 
     )
     assert isinstance(exc, ExecutionLost) and "unreachable" in str(exc)
     assert time.monotonic() - t0 < 5
+
+
+def test_the_documented_configurations_load(tmp_path: Path) -> None:
+    import re
+
+    root = Path(__file__).resolve().parents[2]
+    blocks = [
+        block
+        for doc in ("README.md", "docs/hpc.md")
+        for block in re.findall(r"```toml\n(.*?)```", (root / doc).read_text(), re.S)
+        if "[slurm]" in block
+    ]
+    assert len(blocks) == 2
+    for i, block in enumerate(blocks):
+        path = tmp_path / f"doc{i}.toml"
+        path.write_text(block)
+        config = load_config(path, env={})
+        assert config.executor == "slurm" and from_table(config.slurm).partition == "batch"
