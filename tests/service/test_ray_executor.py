@@ -103,7 +103,7 @@ def test_config_selects_ray_from_env_and_toml(tmp_path: Path) -> None:
     executor = make_executor(cfg)
     assert isinstance(executor, RayExecutor) and executor.address == "head:6379"
     with pytest.raises(kakehashi.KakehashiError, match="executor"):
-        load_config(env={"KAKEHASHI_EXECUTOR": "slurm"})
+        load_config(env={"KAKEHASHI_EXECUTOR": "pbs"})
 
 
 # ------------------------------------------------------------------------------- the cluster

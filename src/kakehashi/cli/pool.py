@@ -61,6 +61,18 @@ def pool(url: Url = DEFAULT_URL, token: Token = None, as_json: AsJson = False) -
         )
     out.print(table)
     out.print(f"queued: {view['queued']}  running legs: {view['running_legs']}", highlight=False)
+    slurm = view.get("slurm")
+    if slurm:
+        where = f"slurm partition {slurm.get('partition') or '(default)'}"
+        if slurm.get("error"):
+            out.print(f"{where}: unreachable ({slurm['error']})", highlight=False)
+        else:
+            nodes = ", ".join(f"{k} {v}" for k, v in slurm["nodes"].items())
+            out.print(
+                f"{where}: nodes {nodes}; queue {slurm['pending']} pending, {slurm['running']} running"
+                f" (kakehashi {slurm['kakehashi_pending']} pending, {slurm['kakehashi_running']} running)",
+                highlight=False,
+            )
     for j in view["your_queued_jobs"]:
         out.print(f"  {j['id']}  {j['backend']}  {j['reason']}", highlight=False)
 

@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from kakehashi.cli.output import emit_json
-from kakehashi.exceptions import AuthError, ModelError
+from kakehashi.exceptions import AuthError, KakehashiError, ModelError
 
 out = Console(soft_wrap=True)
 
@@ -423,6 +423,68 @@ def prices() -> None:
 
     for kind, price in sorted(load_config().prices.items()):
         out.print(f"{kind:12s} {price:g} yen/s", highlight=False)
+
+
+@admin_app.command("usage")
+def admin_usage(
+    reconcile_slurm: Annotated[
+        bool,
+        typer.Option("--reconcile-slurm", help="Compare ledger rows of Slurm attempts with Slurm's records."),
+    ] = False,
+    since: Annotated[float, typer.Option(help="Only ledger rows from this UNIX time on.")] = 0.0,
+    as_json: AsJson = False,
+) -> None:
+    """Machine-seconds and yen per project from the ledger; with --reconcile-slurm, the rows that
+    disagree with Slurm's own record of their batch job (exit code 1 when any does)."""
+    from kakehashi.service.config import load_config
+
+    db = _db()
+    if reconcile_slurm:
+        from kakehashi.service.executors.slurm import from_table
+        from kakehashi.service.executors.slurm.reconcile import ControllerError, reconcile
+
+        try:
+            found = reconcile(db, from_table(load_config().slurm), since=since)
+        except ControllerError as exc:  # one line, not a traceback
+            raise KakehashiError(f"cannot read Slurm's records: {exc}") from exc
+        if as_json:
+            emit_json({"checked": found.checked, "differences": [vars(d) for d in found.differences]})
+        else:
+            out.print(f"{found.checked} ledger rows of Slurm attempts checked", highlight=False)
+            for d in found.differences:
+                slurm = "none" if d.slurm_seconds is None else f"{d.slurm_seconds:g}"
+                out.print(
+                    f"{d.job_id}  attempt {d.attempt}  slurm job {d.slurm_job_id}  ledger {d.ledger_seconds:g} s"
+                    f"  slurm {slurm} s  ({d.note})",
+                    highlight=False,
+                )
+        if found.differences:
+            raise typer.Exit(1)
+        return
+    from sqlalchemy import func, select
+
+    from kakehashi.service.store.models import LedgerEntry, Project
+
+    with db.read() as s:
+        totals = s.execute(
+            select(
+                Project.name,
+                func.count(),
+                func.sum(LedgerEntry.machine_seconds),
+                func.sum(LedgerEntry.cost_yen),
+            )
+            .join(Project, Project.id == LedgerEntry.project_id)
+            .where(LedgerEntry.created_at >= since)
+            .group_by(Project.name)
+            .order_by(Project.name)
+        ).all()
+    if as_json:
+        emit_json([{"project": p, "runs": n, "machine_seconds": ms, "cost_yen": y} for p, n, ms, y in totals])
+        return
+    for project, runs, seconds, yen in totals:
+        out.print(
+            f"{project:20s} {runs:6d} runs  {seconds:12.1f} machine-s  {yen:12.2f} yen", highlight=False
+        )
 
 
 def register(app: typer.Typer) -> None:

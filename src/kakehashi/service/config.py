@@ -18,6 +18,9 @@ Precedence (later wins): built-in defaults → the TOML file named by ``KAKEHASH
     ray_address = "10.0.0.1:6379"
     [ray_resources]     # machine kind → Ray resources per job (default {"kakehashi-<kind>" = 1})
     gpu = {"kakehashi-gpu" = 1, GPU = 1}
+    [slurm]             # with executor = "slurm": see kakehashi.service.executors.slurm.settings
+    workdir = "/shared/kakehashi/slurm"
+    partition = "batch"
 
 Environment variables: ``KAKEHASHI_DATABASE_URL``, ``KAKEHASHI_HOME`` (where the embedded SQLite
 database lives, default ``~/.kakehashi``), ``KAKEHASHI_ADMIN_TOKEN``, ``KAKEHASHI_LEASE_SECONDS``,
@@ -26,8 +29,9 @@ database lives, default ``~/.kakehashi``), ``KAKEHASHI_ADMIN_TOKEN``, ``KAKEHASH
 ``KAKEHASHI_REQUEUE_BACKOFF_SECONDS``, ``KAKEHASHI_DB_BACKOFF_CAP_SECONDS``,
 ``KAKEHASHI_SPOOL_DIR``, ``KAKEHASHI_PRICE_<KIND>`` (e.g. ``KAKEHASHI_PRICE_QPU_ANNEAL``),
 ``KAKEHASHI_MAX_BODY_BYTES``, ``KAKEHASHI_MAX_VARIABLES``, ``KAKEHASHI_MAX_CONSTRAINTS``,
-``KAKEHASHI_POLL_SECONDS``, ``KAKEHASHI_LOG_LEVEL``, ``KAKEHASHI_EXECUTOR`` (``local`` | ``ray``),
+``KAKEHASHI_POLL_SECONDS``, ``KAKEHASHI_LOG_LEVEL``, ``KAKEHASHI_EXECUTOR`` (``local`` | ``ray`` | ``slurm``),
 ``KAKEHASHI_RAY_ADDRESS``, ``KAKEHASHI_RAY_RESOURCES`` (JSON: kind → resources, merged per kind),
+``KAKEHASHI_SLURM`` (JSON: the ``[slurm]`` table),
 ``KAKEHASHI_POOL`` (the pool file), ``KAKEHASHI_ROUTER_HISTORY`` (the learned router's history).
 """
 
@@ -55,7 +59,7 @@ DEFAULT_PRICES: dict[str, float] = {
 }
 
 #: The executors a worker can use (see :mod:`kakehashi.service.executors`).
-EXECUTORS = ("local", "ray")
+EXECUTORS = ("local", "ray", "slurm")
 
 
 def default_ray_resources() -> dict[str, dict[str, float]]:
@@ -108,10 +112,12 @@ class ServiceConfig:
         shutdown_grace_seconds: how long a stopping worker lets its current job finish (seconds).
         runner_command: the command a worker starts for its solver child process (argv); None
             runs ``python -m kakehashi.service.runner``. Tests point it at slow fakes.
-        executor: where workers run jobs: ``local`` (a solver child process) or ``ray``.
+        executor: where workers run jobs: ``local`` (a solver child process), ``ray`` or ``slurm``.
         ray_address: the Ray cluster of the ``ray`` executor (None: ``auto``).
         ray_resources: machine kind → Ray resources one job of that kind takes (``CPU``/``GPU``
             keys are Ray's built-in resources, the others custom ones).
+        slurm: the ``[slurm]`` table of the ``slurm`` executor (checked when read, see
+            :func:`kakehashi.service.executors.slurm.settings.from_table`).
         log_level: logging level name.
     """
 
@@ -143,6 +149,7 @@ class ServiceConfig:
     executor: str = "local"
     ray_address: str | None = None
     ray_resources: dict[str, dict[str, float]] = field(default_factory=default_ray_resources)
+    slurm: dict[str, Any] = field(default_factory=dict)
     #: the resource pool file (TOML/YAML, see kakehashi.pool.config); None: the local machine only
     pool_file: str | None = None
     #: JSON-lines history of ``auto`` races for the learned router; None: $KAKEHASHI_HOME/router-history.jsonl
@@ -239,6 +246,14 @@ def _ray_resources(value: Any, where: str) -> dict[str, dict[str, float]]:
         ) from exc
 
 
+def _slurm_table(value: Any, where: str) -> dict[str, Any]:
+    """Check a ``[slurm]`` table now (a typo is a config error, not a failed batch job)."""
+    from kakehashi.service.executors.slurm.settings import from_table
+
+    from_table(value, where)
+    return dict(value)
+
+
 def _coerce(name: str, value: Any) -> Any:
     kinds = {f.name: f.type for f in fields(ServiceConfig)}
     kind = str(kinds[name])
@@ -272,6 +287,8 @@ def load_config(path: str | Path | None = None, env: dict[str, str] | None = Non
                 prices.update({str(k): float(v) for k, v in dict(value).items()})
             elif key == "ray_resources":
                 ray_resources.update(_ray_resources(value, f"ray_resources in {path}"))
+            elif key == "slurm":
+                values["slurm"] = _slurm_table(value, f"slurm in {path}")
             elif key in known:
                 values[key] = _coerce(key, value)
             else:
@@ -291,6 +308,12 @@ def load_config(path: str | Path | None = None, env: dict[str, str] | None = Non
             raise KakehashiError("config: KAKEHASHI_RAY_RESOURCES must be a JSON object") from exc
         ray_resources.update(_ray_resources(table, "KAKEHASHI_RAY_RESOURCES"))
     values["ray_resources"] = ray_resources
+    if environ.get("KAKEHASHI_SLURM"):
+        try:
+            table = json.loads(environ["KAKEHASHI_SLURM"])
+        except json.JSONDecodeError as exc:
+            raise KakehashiError("config: KAKEHASHI_SLURM must be a JSON object") from exc
+        values["slurm"] = _slurm_table(table, "KAKEHASHI_SLURM")
     for var, value in environ.items():
         if var.startswith("KAKEHASHI_PRICE_"):
             kind = var.removeprefix("KAKEHASHI_PRICE_").lower().replace("_", "-")

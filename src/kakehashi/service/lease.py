@@ -268,6 +268,26 @@ def heartbeat(db: Database, c: Claim, lease_seconds: float, *, now: float | None
     return Beat.CANCEL if row.cancel_requested else Beat.OK
 
 
+def mark_waiting(db: Database, c: Claim, reason: str, *, now: float | None = None) -> bool:
+    """The executor queued attempt ``c`` on its own machines (a Slurm batch job PENDING): the job
+    shows as QUEUED with ``reason`` (``wait_reason``) while its lease stays held. True when set."""
+    now = time.time() if now is None else now
+    with db.write() as s:
+        done = s.execute(update(Job).where(_current(c)).values(wait_reason=reason[:500], updated_at=now))
+    return bool(done.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def mark_started(db: Database, c: Claim, at: float, *, now: float | None = None) -> bool:
+    """Attempt ``c`` began to run at ``at`` (UNIX seconds; Slurm's start time): ``started_at``
+    moves there, so the wait before it is queue time, and the job is RUNNING again."""
+    now = time.time() if now is None else now
+    with db.write() as s:
+        done = s.execute(
+            update(Job).where(_current(c)).values(started_at=min(at, now), wait_reason=None, updated_at=now)
+        )
+    return bool(done.rowcount == 1)  # type: ignore[attr-defined]
+
+
 def progress(db: Database, c: Claim, events: list[dict[str, Any]]) -> bool:
     """Record progress events of the current attempt in one transaction (dropped when the lease
     is lost). True when the database answered (recorded or dropped)."""

@@ -8,6 +8,14 @@ one job at a time::
     ← {"type": "result", "job_id": "job_...", "result": {Result.to_dict()}, "seconds": 0.12}
     ← {"type": "error", "job_id": "job_...", "kind": "ModelError", "error": "...", "seconds": 0.01}
 
+One file, one job (the Slurm executor's batch jobs, :mod:`kakehashi.service.executors.slurm`)::
+
+    python -m kakehashi.service.runner --request job.json --messages messages.jsonl
+
+reads the same request from ``job.json`` and appends the same messages (progress, then the one
+answer) to ``messages.jsonl``, one JSON line each, opening and closing the file per line so that
+a reader on another host of a shared (NFS) filesystem sees every complete line.
+
 The child calls :func:`kakehashi.solve`, the same façade library users call. Only JSON crosses
 the pipe, never pickle. Anything a solver prints goes to stderr (stdout is reserved for the
 protocol). The child exits when stdin closes or, on Linux, when its worker dies.
@@ -89,7 +97,49 @@ def handle(request: dict[str, Any], emit: Callable[[dict[str, Any]], None] | Non
         }
 
 
-def main() -> None:
+def _append_line(path: str, message: dict[str, Any]) -> None:
+    """Append one JSON line to ``path`` (opened and closed per line: close-to-open on NFS)."""
+    line = json.dumps(message, default=_jsonable) + "\n"
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(line)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def run_file(request_path: str, messages_path: str) -> int:
+    """Solve the request in ``request_path``; append the messages to ``messages_path``. Exit code 0
+    whenever an answer was written (a solver's error is an answer), 2 when the request is unreadable
+    (the error is written as the answer too)."""
+    sys.stdout = sys.stderr  # solver chatter goes to the batch job's output file, never the messages
+    try:
+        with open(request_path, encoding="utf-8") as fh:
+            request = json.load(fh)
+    except (OSError, json.JSONDecodeError) as exc:
+        _append_line(
+            messages_path,
+            {"type": "error", "kind": "ProtocolError", "error": f"{request_path}: {exc}", "seconds": 0.0},
+        )
+        return 2
+    job_id = request.get("job_id")
+    _append_line(messages_path, {"type": "running", "job_id": job_id, "pid": os.getpid()})
+
+    def emit(event: dict[str, Any]) -> None:
+        _append_line(messages_path, {"type": "progress", "job_id": job_id, "data": event})
+
+    _append_line(messages_path, handle(request, emit))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    if args:
+        import argparse
+
+        parser = argparse.ArgumentParser(prog="python -m kakehashi.service.runner")
+        parser.add_argument("--request", required=True, help="the job's request (JSON file)")
+        parser.add_argument("--messages", required=True, help="where the messages go (JSON lines)")
+        ns = parser.parse_args(args)
+        raise SystemExit(run_file(ns.request, ns.messages))
     _die_with_parent()
     out = _protocol_stream()
     out.write(json.dumps({"type": "ready", "pid": os.getpid()}) + "\n")

@@ -53,6 +53,8 @@ def config_env(config: ServiceConfig) -> dict[str, str]:
         "KAKEHASHI_EXECUTOR": config.executor,
         "KAKEHASHI_RAY_RESOURCES": json.dumps(config.ray_resources, sort_keys=True),
     }
+    if config.slurm:
+        env["KAKEHASHI_SLURM"] = json.dumps(config.slurm, sort_keys=True)
     if config.spool_dir:
         env["KAKEHASHI_SPOOL_DIR"] = config.spool_dir
     if config.ray_address:

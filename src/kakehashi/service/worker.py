@@ -3,10 +3,11 @@
 The loop (this module) is separate from job execution, which an executor does
 (:mod:`kakehashi.service.executors`): by default one warm solver child process
 (:mod:`kakehashi.service.runner`, which calls :func:`kakehashi.solve`) that gets one job at a
-time as JSON; with ``executor = "ray"`` a task on a Ray cluster. While the job runs, the worker
-heartbeats the lease every ``heartbeat_seconds``. Cancelling a running job, a lost lease, or a
-solve running past ``time_limit + kill_grace_seconds`` stops it (SIGKILL of the child, or
-``ray.cancel(force=True)``) at the next heartbeat. When the executor loses the machine running
+time as JSON; with ``executor = "ray"`` a task on a Ray cluster; with ``executor = "slurm"`` a
+batch job in an HPC centre's Slurm (:mod:`kakehashi.service.executors.slurm`). While the job
+runs, the worker heartbeats the lease every ``heartbeat_seconds``. Cancelling a running job, a
+lost lease, or a solve running past ``time_limit + kill_grace_seconds`` stops it (SIGKILL of the
+child, ``ray.cancel(force=True)`` or ``scancel``) at the next heartbeat. When the executor loses the machine running
 the job (a Ray node died), the worker records an infrastructure loss at once (re-queued with
 back-off, see :mod:`kakehashi.service.lease`); a solver child that crashed or ran out of memory
 is a job fault (re-queued while ``max_attempts`` allows, else FAILED).
@@ -282,13 +283,18 @@ class Worker:
         hw = hardware_of(c.backend)
 
         def ended(status: JobStatus, error: str) -> Outcome:
+            seconds = time.monotonic() - t0
+            measured = getattr(run, "machine_seconds", None)  # the executor's own record (Slurm's)
+            if callable(measured):
+                recorded = measured()
+                seconds = seconds if recorded is None else float(recorded)
             return Outcome(
                 status,
                 error=error,
                 backend=c.backend,
                 hardware=hw,
                 progress=pending,
-                machine_seconds=time.monotonic() - t0,
+                machine_seconds=seconds,
                 unit_price_yen=self.config.price(hw),
             )
 
@@ -306,6 +312,14 @@ class Worker:
                 deadline = t0 + limit
                 placed = {k: v for k, v in msg.items() if k not in ("type", "job_id")}
                 pending.append({"event": "placed", "executor": self.executor.name, **placed})
+                at = float(msg.get("at") or time.time())
+                self._try("started", lambda when=at: lease.mark_started(self.db, c, when), c)
+                msg = None
+            if msg is not None and msg.get("type") == "waiting":  # queued on the executor (Slurm PENDING)
+                reason = str(msg.get("reason") or "waiting")
+                waited = {k: v for k, v in msg.items() if k not in ("type", "job_id")}
+                pending.append({"event": "waiting", "executor": self.executor.name, **waited})
+                self._try("waiting", lambda why=reason: lease.mark_waiting(self.db, c, why), c)
                 msg = None
             if msg is not None and msg.get("type") != "progress":
                 outcome = self._outcome(c, msg)

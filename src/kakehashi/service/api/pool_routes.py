@@ -23,12 +23,20 @@ def build_router() -> APIRouter:
     @router.get("/pool", response_model=PoolOut, summary="The machine pool now")
     async def pool(state: StateDep, project: ProjectDep) -> dict[str, Any]:
         """Every machine: up, down or in maintenance, slots busy and free, queued jobs that could
-        run on it; and your own queued jobs with why they wait (other projects': counts only)."""
+        run on it; and your own queued jobs with why they wait (other projects': counts only).
+        With the ``slurm`` executor, ``slurm`` is the partition's live state: nodes idle,
+        allocated, mixed and down, and its queue (everyone's and kakehashi's batch jobs)."""
 
         def view() -> dict[str, Any]:
             with state.db.read() as s:
                 snap = pool_state.snapshot(s, state.pool)
-            return scheduling.pool_view(snap, scheduling.run_pass(snap, full=True), project.id)
+            out = scheduling.pool_view(snap, scheduling.run_pass(snap, full=True), project.id)
+            if state.config.executor == "slurm":  # the centre's partition, live (sinfo/squeue or REST)
+                from kakehashi.service.executors.slurm import from_table
+                from kakehashi.service.executors.slurm.executor import cluster_view
+
+                out["slurm"] = cluster_view(from_table(state.config.slurm))
+            return out
 
         return await run_in_threadpool(view)
 

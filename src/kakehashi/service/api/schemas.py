@@ -145,6 +145,8 @@ class JobOut(BaseModel):
     hold_yen: float = 0.0
     hold_machine_seconds: float = 0.0
     placement: list[dict[str, Any]] | None = None
+    #: why a QUEUED job waits (the scheduler's reason, or its executor's: "Slurm PENDING (Resources)")
+    wait_reason: str | None = None
 
     @classmethod
     def of(cls, job: Job) -> JobOut:
@@ -155,7 +157,7 @@ class JobOut(BaseModel):
             objective = None
         return cls(
             id=job.id,
-            status=JobStatus(job.status),
+            status=_shown_status(job),
             backend=job.backend,
             time_limit=job.time_limit,
             seed=job.seed,
@@ -180,7 +182,17 @@ class JobOut(BaseModel):
             hold_yen=job.hold_yen or 0.0,
             hold_machine_seconds=job.hold_machine_seconds or 0.0,
             placement=json.loads(job.placement_json) if job.placement_json else None,
+            wait_reason=job.wait_reason,
         )
+
+
+def _shown_status(job: Job) -> JobStatus:
+    """The status users see: a claimed job its executor still queues (a Slurm batch job PENDING,
+    ``wait_reason`` set by :func:`kakehashi.service.lease.mark_waiting`) is QUEUED."""
+    status = JobStatus(job.status)
+    if status is JobStatus.RUNNING and job.wait_reason:
+        return JobStatus.QUEUED
+    return status
 
 
 class JobPage(BaseModel):
@@ -393,6 +405,8 @@ class PoolOut(BaseModel):
     down: list[str]
     default_pool: bool
     your_queued_jobs: list[QueuedJobOut]
+    #: with the slurm executor: the partition's nodes by state and its queue, live from Slurm
+    slurm: dict[str, Any] | None = None
 
 
 class WorkerOut(BaseModel):

@@ -2,6 +2,7 @@
 
 ``local`` (default): a warm solver child process on the worker's machine (:mod:`.local`).
 ``ray``: a task on a Ray cluster, placed by machine kind (:mod:`.ray`; needs the ``ray`` extra).
+``slurm``: a batch job in an HPC centre's Slurm, through slurmrestd or its tools (:mod:`.slurm`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,11 @@ def runner_command(config: ServiceConfig) -> list[str]:
 
 
 def make_executor(config: ServiceConfig) -> Executor:
-    """The executor ``config.executor`` names (``local`` or ``ray``)."""
+    """The executor ``config.executor`` names (``local``, ``ray`` or ``slurm``)."""
+    if config.executor == "slurm":
+        from kakehashi.service.executors.slurm import SlurmExecutor, from_table
+
+        return SlurmExecutor(from_table(config.slurm))
     if config.executor == "ray":
         from kakehashi.service.executors.ray import RayExecutor
 

@@ -1,4 +1,4 @@
-"""The executor seam: where a claimed job runs (a local solver child, or a task on a Ray cluster).
+"""The executor seam: where a claimed job runs (a local solver child, a Ray task, a Slurm batch job).
 
 The worker (:mod:`kakehashi.service.worker`) owns the database side of a job: the claim, the
 lease heartbeats, progress, cancellation and the guarded write of the outcome. An executor owns
@@ -12,9 +12,14 @@ only the running of it, through two small Protocols::
 Messages are the solver protocol of :mod:`kakehashi.service.runner` (JSON-able dicts):
 ``{"type": "progress", "data": {...}}``, then one answer, ``{"type": "result", "result":
 {Result.to_dict()}, "seconds": s}`` or ``{"type": "error", "kind": ..., "error": ..., "seconds":
-s}``. An executor that queues work before running it (Ray) first sends ``{"type": "started",
-...placement}`` when the job begins to run; the worker then starts its clock (the time limit
-and machine-seconds count from there). Two failures are not answers:
+s}``. An executor that queues work before running it (Ray, Slurm) first sends ``{"type": "started",
+...placement}`` when the job begins to run (with ``"at"``: when it did, UNIX seconds, if the
+executor knows better than now); the worker then starts its clock (the time limit and
+machine-seconds count from there) and moves the job's ``started_at``. While it waits, such an
+executor may send ``{"type": "waiting", "reason": "Slurm PENDING (Resources)"}``: the job shows
+as QUEUED with that reason. A run that can measure its own machine-seconds (Slurm's record)
+has ``machine_seconds() -> float | None``, which the worker bills for a run it stopped. Two
+failures are not answers:
 
 - :class:`ExecutionDied`: the process running the solve died (a solver crash). The job fails.
 - :class:`ExecutionLost`: the machine running the job was lost (a Ray node died, its worker
@@ -63,7 +68,7 @@ class Run(Protocol):
 class Executor(Protocol):
     """Starts claimed jobs somewhere; one :class:`Run` at a time per worker."""
 
-    #: "local" or "ray": logged and recorded in placement events.
+    #: "local", "ray" or "slurm": logged and recorded in placement events.
     name: str
 
     def ready(self) -> bool:
