@@ -169,7 +169,8 @@ def machine_price(
 def is_default_pool(pool: PoolConfig) -> bool:
     from kakehashi.service.pool_state import DEFAULT_MACHINE
 
-    return len(pool.machines) == 1 and pool.machines[0].name == DEFAULT_MACHINE
+    own = [m for m in pool.machines if m.peer is None]  # peer sites' machines are priced by their offers
+    return len(own) == 1 and own[0].name == DEFAULT_MACHINE
 
 
 # -------------------------------------------------------------------- admission
