@@ -312,7 +312,8 @@ class Worker:
         try:
             run = executor.start(c)
         except ExecutionDied as exc:
-            return Outcome(JobStatus.FAILED, error=f"could not start the solver: {exc}", bill=False)
+            said = str(exc) if c.peer is not None else f"could not start the solver: {exc}"
+            return Outcome(JobStatus.FAILED, error=said, bill=False)
         except ExecutionLost as exc:
             self._lose(c, str(exc), executor)
             return None

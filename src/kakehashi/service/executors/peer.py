@@ -192,7 +192,6 @@ class PeerExecutor:
             "backend": claim.backend,
             "time_limit": claim.time_limit,
             "params": claim.params,
-            "name": f"forwarded {claim.job_id}",
         }
         if claim.seed is not None:
             body["seed"] = claim.seed
