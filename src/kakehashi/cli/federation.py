@@ -16,7 +16,7 @@ from rich.table import Table
 
 from kakehashi.cli.output import emit_json
 from kakehashi.cli.service import AsJson, _db, admin_app, out, project_app
-from kakehashi.exceptions import ModelError
+from kakehashi.exceptions import KakehashiError, ModelError
 
 peer_app = typer.Typer(help="Peer sites: other kakehashi services whose machines are offered here.", no_args_is_help=True)
 admin_app.add_typer(peer_app, name="peer")
@@ -225,4 +225,4 @@ def settlement_report(
             highlight=False,
         )
     if not body["reconciled"]:
-        raise typer.Exit(1)
+        raise KakehashiError(f"settlement with {peer} for {period}: {len(body['mismatches'])} mismatches")
