@@ -6,6 +6,7 @@ See docs/federation.md for the protocol and the trust model.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import time
@@ -146,10 +147,8 @@ def peer_grant(
     from kakehashi.service import tenancy
 
     db = _db()
-    try:
+    with contextlib.suppress(tenancy.ProjectExistsError):  # the site's project may exist already
         tenancy.create_project(db, site)
-    except tenancy.ProjectExistsError:
-        pass
     t = tenancy.create_token(db, site, f"peer {site}", scope="peer")
     if as_json:
         emit_json({"id": t.id, "project": t.project_name, "token": t.secret, "scope": "peer"})

@@ -355,7 +355,7 @@ class Worker:
                 msg = None
             if msg is not None and msg.get("type") == "progress" and msg.get("data", {}).get("event") == "forwarded":
                 data = dict(msg["data"])  # the peer's job id: cancel and settlement need it now
-                if not self._persist(lambda: lease.record_forward(self.db, c, data)):
+                if not self._persist(lambda data=data: lease.record_forward(self.db, c, data)):
                     run.cancel()  # the attempt is no longer current: nothing may run for it
                     return None
             if msg is not None and msg.get("type") != "progress":

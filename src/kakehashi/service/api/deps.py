@@ -13,10 +13,10 @@ from sqlalchemy import select
 from kakehashi.exceptions import AuthError
 from kakehashi.service import tenancy
 from kakehashi.service.config import ServiceConfig
-from kakehashi.service.pool_state import PoolSource
-from kakehashi.service.store.db import Database
 from kakehashi.service.jobs import JobNotFoundError
+from kakehashi.service.pool_state import PoolSource
 from kakehashi.service.problems import HttpProblem
+from kakehashi.service.store.db import Database
 from kakehashi.service.store.models import Job, Project
 
 bearer = HTTPBearer(auto_error=False, description="An API token (kakehashi admin token create PROJECT).")
