@@ -221,6 +221,21 @@ def test_cancel_at_a_reaches_b(sites: Sites) -> None:
     _wait(lambda: _job(sites.b.db, fwd.remote_job_id).status == "CANCELLED", timeout=15, what="B cancelled")
 
 
+def test_the_peers_quota_applies_to_forwarded_jobs(sites: Sites) -> None:
+    from tests.service.support import tiny_problem
+
+    quotas.set_quota(sites.b.db, "site-a", 0.0, unit="yen", period="month", reason="test: A's budget is spent")
+    try:
+        with Client(sites.a.url, sites.token_a("alpha")) as client:
+            job = client.submit(tiny_problem(5, n=8), backend="tabu", time_limit=1.0)  # only B runs tabu
+            with pytest.raises(kakehashi.exceptions.JobError, match=r"refused the job.*quota"):
+                client.result(job.id, timeout=60)
+    finally:
+        quotas.set_quota(sites.b.db, "site-a", None, reason="test: budget back")
+    assert _ledger(sites.a.db, job.id) == []  # refused at the peer: nothing billed at home
+    assert _forwards(sites.a.db, job.id) == []
+
+
 def test_a_late_answer_of_the_peer_after_a_failover_is_fenced(sites: Sites, milp: tuple[Problem, float]) -> None:
     """Attempt 1 runs at B; A's view of it is lost (lease reaped), attempt 2 runs at home; B's
     answer to attempt 1 then arrives and cannot be written: one result, one home charge."""
@@ -276,13 +291,13 @@ def test_peer_down_the_job_fails_over_to_site_a(sites: Sites, milp: tuple[Proble
         (home,) = _ledger(sites.a.db, job.id)
         assert home.machine == "a-local"
         with sites.a.db.read() as s:
-            kinds = [e.kind for e in s.scalars(select(JobEvent).where(JobEvent.job_id == job.id))]
-        with sites.a.db.read() as s:
+            events = [(e.kind, json.loads(e.data_json)) for e in s.scalars(select(JobEvent).where(JobEvent.job_id == job.id))]
             results = s.scalars(select(JobResult).where(JobResult.job_id == job.id)).all()
         assert len(results) == 1
-        # placed on the peer first only if A did not know yet that B was down
-        if _forwards(sites.a.db, job.id) or "lost" in kinds:
-            assert "lost" in kinds
+        # placed on the peer first only while A did not know yet that B was down: then lost, re-placed
+        placed = [[p["machine"] for p in d["placement"]] for k, d in events if k == "running"]
+        assert placed[-1] == ["a-local"] and all(p == ["site-b-cpu"] for p in placed[:-1])
+        assert sum(1 for k, _ in events if k == "lost") == len(placed) - 1
     finally:
         sites.b.start_api()
 
