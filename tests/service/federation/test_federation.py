@@ -279,9 +279,13 @@ def test_a_late_answer_of_the_peer_after_a_failover_is_fenced(sites: Sites, milp
 
 def test_peer_down_the_job_fails_over_to_site_a(sites: Sites, milp: tuple[Problem, float]) -> None:
     problem, optimum = milp
+    from tests.service.support import tiny_problem
+
     sites.b.kill_api()  # a partition: B's listener is gone
+    client = Client(sites.a.url, sites.token_a("alpha"))
     try:
-        with Client(sites.a.url, sites.token_a("alpha")) as client:
+        with client:
+            waiting = client.submit(tiny_problem(6, n=8), backend="tabu", time_limit=0.5)  # only B runs tabu
             job = client.submit(problem, backend="highs", time_limit=10.0)
             result = client.result(job.id, timeout=60)
             assert result.objective == pytest.approx(optimum)
@@ -298,8 +302,12 @@ def test_peer_down_the_job_fails_over_to_site_a(sites: Sites, milp: tuple[Proble
         placed = [[p["machine"] for p in d["placement"]] for k, d in events if k == "running"]
         assert placed[-1] == ["a-local"] and all(p == ["site-b-cpu"] for p in placed[:-1])
         assert sum(1 for k, _ in events if k == "lost") == len(placed) - 1
+        assert _job(sites.a.db, waiting.id).status == "QUEUED"  # waits for the peer, not failed
     finally:
         sites.b.start_api()
+    with Client(sites.a.url, sites.token_a("alpha")) as client:  # B is back: the waiting job runs there
+        assert client.result(waiting.id, timeout=60).provenance.backend == "tabu"
+    assert _forwards(sites.a.db, waiting.id)[-1].peer == "site-b"
 
 
 def test_a_peer_token_in_the_database_is_never_in_clear(sites: Sites, tmp_path: Path) -> None:
