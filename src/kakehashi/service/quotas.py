@@ -159,7 +159,7 @@ def machine_price(
         return overrides[machine]
     if m is not None and m.kind.value in overrides:
         return overrides[m.kind.value]
-    if m is not None and not is_default_pool(pool):
+    if m is not None and (m.peer is not None or not is_default_pool(pool)):  # a peer: its offer's price
         return m.price_yen_per_second
     if fallback is not None:
         return fallback

@@ -38,7 +38,9 @@ from kakehashi.service.peers import PeerRecord
 from kakehashi.service.store.db import Database
 from kakehashi.service.store.models import Forward, Job, LedgerEntry
 
-_PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
+#: A UTC month ``YYYY-MM`` (years 1000-9999), as the API documents it.
+PERIOD_PATTERN = r"^([1-9][0-9]{3})-(0[1-9]|1[0-2])$"
+_PERIOD = re.compile(PERIOD_PATTERN)
 #: Tolerances of a match: machine-seconds (s) and yen.
 SECONDS_TOLERANCE = 1e-3
 YEN_TOLERANCE = 0.01

@@ -19,7 +19,7 @@ def build_router() -> APIRouter:
         request: Request,
         state: StateDep,
         project: ProjectDep,
-        period: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$", description="A UTC month, YYYY-MM.")],
+        period: Annotated[str, Query(pattern=settlement.PERIOD_PATTERN, description="A UTC month, YYYY-MM.")],
     ) -> dict[str, Any]:
         """Every billed attempt of the project in the month: job id, attempt, idempotency key,
         machine-seconds, list price, discount and charge (yen). A peer site's token sees only the
