@@ -71,3 +71,15 @@ def test_a_resident_job_that_only_a_peer_could_run_is_rejected() -> None:
     job = JobRequest("j1", "p", (LegRequest(("highs",)),), submit_time=0.0, run_time=10.0, local_only=True)
     (rejected,) = schedule([job], PoolState(pool, 1.0), {}).rejections
     assert "no machine in the pool runs highs" in rejected.reason
+
+
+def test_a_peer_machine_is_priced_by_its_offer_even_in_the_default_pool() -> None:
+    from kakehashi.service.pool_state import default_pool
+    from kakehashi.service.quotas import is_default_pool, machine_price
+
+    spec = parse_pool(POOL, "pool.toml").peers[0]
+    pool = with_peers(default_pool(2, 0.01), [PeerRecord(spec.name, spec.url, spec.offers, token_env="X")])
+    assert is_default_pool(pool)  # the peers' machines do not make it an operator's pool file
+    assert machine_price(pool, {}, "site-b-cpu", 0.01) == 0.02
+    assert machine_price(pool, {}, "local", 0.01) == 0.01
+    assert machine_price(pool, {"site-b-cpu": 0.5}, "site-b-cpu", 0.01) == 0.5  # the admin's override wins
