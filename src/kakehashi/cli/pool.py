@@ -48,6 +48,10 @@ def pool(url: Url = DEFAULT_URL, token: Token = None, as_json: AsJson = False) -
     table = Table("machine", "kind", "state", "busy", "free", "slots", "queued", "yen/s", "backends")
     for m in view["machines"]:
         state = m["state"] + (f" ({m['down_reason']})" if m.get("down_reason") else "")
+        if m.get("remote"):
+            live = m.get("remote_state") or {}
+            ups = sum(1 for r in live.get("machines", []) if r.get("state") == "up")
+            state += f" [remote: {m.get('peer')}, {ups} up there]"
         table.add_row(
             m["name"],
             m["kind"],

@@ -498,4 +498,5 @@ def register(app: typer.Typer) -> None:
 
 # the admin quota/terms/price/machine/audit commands live in kakehashi.cli.pool (they add
 # themselves to admin_app); imported last because that module imports this one
+from kakehashi.cli import federation as _federation_commands  # noqa: E402,F401
 from kakehashi.cli import pool as _pool_commands  # noqa: E402,F401

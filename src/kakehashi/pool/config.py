@@ -183,6 +183,8 @@ class Machine(_Strict):
     price_yen_per_second: float = Field(ge=0)
     up: bool = True
     maintenance: tuple[MaintenanceWindow, ...] = ()
+    #: the peer site this machine stands for (None: one of this site's own machines)
+    peer: str | None = None
 
     def in_maintenance(self, start: float, end: float | None = None) -> bool:
         """Whether a maintenance window overlaps ``[start, end)`` (UNIX seconds; end None: the instant)."""
@@ -237,10 +239,48 @@ class FairShareSettings(_Strict):
     weight_size: float = Field(default=100.0, ge=0)
 
 
+class PeerOffer(_Strict):
+    """What of a peer site is offered here: some of its backends, as one local machine.
+
+    Attributes:
+        kind: the hardware kind of those machines at the peer.
+        backends: the peer's backends offered (names as the peer registers them).
+        slots: how many jobs this site forwards at once (the agreed share of the peer).
+        price_yen_per_second: what this site's users pay per machine-second (list price; their
+            project's discount applies as on any machine).
+        agreed_yen_per_second: what the peer charges this site per machine-second under the
+            agreement, after its own terms (None: not checked by the settlement).
+        machine: the local machine name (default ``<peer>-<kind>``).
+    """
+
+    kind: HardwareKind
+    backends: tuple[str, ...] = Field(min_length=1)
+    slots: int = Field(default=1, ge=1)
+    price_yen_per_second: float = Field(ge=0)
+    agreed_yen_per_second: float | None = Field(default=None, ge=0)
+    machine: str | None = Field(default=None, min_length=1, max_length=100)
+
+    def machine_name(self, peer: str) -> str:
+        return self.machine or f"{peer}-{self.kind.value}"
+
+
+class PeerSpec(_Strict):
+    """A peer kakehashi site declared in the pool file (``[[peers]]``).
+
+    The token is never in the file: ``token_env`` names the environment variable that holds it.
+    """
+
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    url: str = Field(min_length=1, pattern=r"^https?://")
+    token_env: str = Field(min_length=1, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    offers: tuple[PeerOffer, ...] = Field(min_length=1)
+
+
 class PoolConfig(_Strict):
-    """The whole pool: machines, projects, tier discounts and fair-share settings."""
+    """The whole pool: machines, projects, tier discounts and fair-share settings, and peers."""
 
     machines: tuple[Machine, ...] = Field(min_length=1)
+    peers: tuple[PeerSpec, ...] = ()
     projects: tuple[ProjectTerms, ...] = ()
     tiers: dict[Tier, float] = Field(default_factory=lambda: dict(DEFAULT_TIER_DISCOUNTS))
     fairshare: FairShareSettings = FairShareSettings()

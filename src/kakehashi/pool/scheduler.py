@@ -72,6 +72,8 @@ class JobRequest:
         priority: user priority in [-1000, 1000].
         deadline: the time it must finish by (seconds), or None.
         cost_cap_yen: the most it may cost, after the project's discount (yen), or None.
+        local_only: its data stays on this site (the project's residency flag): never placed on
+            a peer site's machine.
     """
 
     id: str
@@ -82,6 +84,12 @@ class JobRequest:
     priority: int = 0
     deadline: float | None = None
     cost_cap_yen: float | None = None
+    local_only: bool = False
+
+    def may_use(self, machine: Machine) -> bool:
+        """Whether this job may run on ``machine``: a peer site's machine takes only single-leg
+        jobs (a race runs at home) whose data may leave this site."""
+        return machine.peer is None or (not self.local_only and len(self.legs) == 1)
 
     @classmethod
     def of(
@@ -292,7 +300,9 @@ def _static_rejection(
 def _shape_rejection(job: JobRequest, config: PoolConfig, index: Index, discount: float) -> str | None:
     """Reasons a job can never run on this pool, whatever the time (cached per job and config)."""
     for i, leg in enumerate(job.legs):
-        if not any(leg.kind in (None, m.kind) for b in leg.backends for m in index.get(b, ())):
+        if not any(
+            leg.kind in (None, m.kind) and job.may_use(m) for b in leg.backends for m in index.get(b, ())
+        ):
             on = "" if leg.kind is None else f" on a {leg.kind.value} machine"
             return f"leg {i}: no machine in the pool runs {' or '.join(leg.backends)}{on}"
     cands = _candidates(job, index, lambda m: True)
@@ -300,7 +310,12 @@ def _shape_rejection(job: JobRequest, config: PoolConfig, index: Index, discount
         return f"its {len(job.legs)} legs need more slots than the pool has"
     if job.cost_cap_yen is not None:
         cheapest = sum(
-            min(m.price_yen_per_second for b in leg.backends for m in index.get(b, ()) if leg.kind in (None, m.kind))
+            min(
+                m.price_yen_per_second
+                for b in leg.backends
+                for m in index.get(b, ())
+                if leg.kind in (None, m.kind) and job.may_use(m)
+            )
             for leg in job.legs
         )
         charged = cheapest * job.run_time * (1.0 - discount)
@@ -325,7 +340,9 @@ def _candidates(
     for leg in job.legs:
         pairs: list[tuple[str, Machine]] = []
         for backend in leg.backends:
-            machines = [m for m in index.get(backend, ()) if usable(m) and leg.kind in (None, m.kind)]
+            machines = [
+                m for m in index.get(backend, ()) if usable(m) and leg.kind in (None, m.kind) and job.may_use(m)
+            ]
             pairs += [(backend, m) for m in sorted(machines, key=lambda m: m.price_yen_per_second)]
             if pairs and job.cost_cap_yen is None:
                 break

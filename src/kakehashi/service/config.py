@@ -32,7 +32,9 @@ database lives, default ``~/.kakehashi``), ``KAKEHASHI_ADMIN_TOKEN``, ``KAKEHASH
 ``KAKEHASHI_POLL_SECONDS``, ``KAKEHASHI_LOG_LEVEL``, ``KAKEHASHI_EXECUTOR`` (``local`` | ``ray`` | ``slurm``),
 ``KAKEHASHI_RAY_ADDRESS``, ``KAKEHASHI_RAY_RESOURCES`` (JSON: kind → resources, merged per kind),
 ``KAKEHASHI_SLURM`` (JSON: the ``[slurm]`` table),
-``KAKEHASHI_POOL`` (the pool file), ``KAKEHASHI_ROUTER_HISTORY`` (the learned router's history).
+``KAKEHASHI_POOL`` (the pool file), ``KAKEHASHI_ROUTER_HISTORY`` (the learned router's history),
+``KAKEHASHI_PEER_KEY`` (Fernet key of stored peer tokens), ``KAKEHASHI_PEER_GRACE_SECONDS``,
+``KAKEHASHI_PEER_PROBE_SECONDS`` (federation, see docs/federation.md).
 """
 
 from __future__ import annotations
@@ -154,6 +156,15 @@ class ServiceConfig:
     pool_file: str | None = None
     #: JSON-lines history of ``auto`` races for the learned router; None: $KAKEHASHI_HOME/router-history.jsonl
     router_history: str | None = None
+    #: Fernet key (urlsafe base64, 32 bytes) that encrypts peer tokens stored in the database
+    #: (``kakehashi admin peer add --token-stdin``); None: peers' tokens only by environment variable
+    peer_key: str | None = None
+    #: how long a peer running a forwarded job may stay unreachable before the attempt is lost
+    #: and the job re-placed (seconds)
+    peer_grace_seconds: float = 30.0
+    #: how often workers re-read each peer's ``/v1/pool`` (seconds); a peer found unreachable is
+    #: down for the scheduler until a probe reaches it again
+    peer_probe_seconds: float = 5.0
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -231,6 +242,9 @@ _ENV_FIELDS: dict[str, str] = {
     "KAKEHASHI_RAY_ADDRESS": "ray_address",
     "KAKEHASHI_POOL": "pool_file",
     "KAKEHASHI_ROUTER_HISTORY": "router_history",
+    "KAKEHASHI_PEER_KEY": "peer_key",
+    "KAKEHASHI_PEER_GRACE_SECONDS": "peer_grace_seconds",
+    "KAKEHASHI_PEER_PROBE_SECONDS": "peer_probe_seconds",
 }
 
 

@@ -122,6 +122,7 @@ def submit(
     idempotency_key: str | None = None,
     max_attempts: int = 3,
     admit: Callable[[Session, str, JobSpec], dict[str, Any] | None] | None = None,
+    token_id: str | None = None,
 ) -> tuple[Job, bool]:
     """Persist a new QUEUED job (committed before returning) and return ``(job, created)``.
 
@@ -131,7 +132,8 @@ def submit(
     concurrent submissions. ``admit(session, project_id, spec)`` runs inside the inserting
     transaction (under SQLite's write lock; on PostgreSQL it should lock the rows it reads) and
     may raise, e.g. :class:`~kakehashi.exceptions.QuotaError`: the seam for atomic quota checks;
-    the column values it returns (e.g. the job's quota hold) are set on the new job.
+    the column values it returns (e.g. the job's quota hold) are set on the new job. ``token_id``
+    is the submitting token (a peer token later reads only the jobs it submitted).
     """
     body_hash = spec.body_hash()
 
@@ -173,6 +175,7 @@ def submit(
         cost_cap_yen=spec.cost_cap_yen,
         hold_yen=0.0,
         hold_machine_seconds=0.0,
+        token_id=token_id,
     )
     try:
         with db.write() as s:

@@ -68,6 +68,10 @@ class Claim:
     #: attempts of this job whose solve crashed so far, and the most allowed (job faults)
     job_faults: int = 0
     max_attempts: int = 3
+    #: the peer site the job was placed on, and the local machine standing for it (federation:
+    #: the worker runs it with the peer executor); None for this site's own machines
+    peer: str | None = None
+    machine: str | None = None
 
 
 @dataclass(frozen=True)
@@ -208,6 +212,8 @@ def claim(
                 break
         if row is None or start is None:
             return None
+        machines = {m.name: m for m in snap.config.machines}
+        remote = [machines[p.machine] for p in start.placements if p.machine in machines and machines[p.machine].peer]
         backend = row.backend
         if backend != "auto":  # an allowed alternative may stand in for a backend whose machines are down
             backend = ",".join(p.backend for p in sorted(start.placements, key=lambda p: p.leg))
@@ -237,7 +243,32 @@ def claim(
         started_at=now,
         job_faults=row.job_faults,
         max_attempts=row.max_attempts,
+        peer=remote[0].peer if remote else None,
+        machine=remote[0].name if remote else None,
     )
+
+
+def record_forward(db: Database, c: Claim, data: dict[str, Any], *, now: float | None = None) -> bool:
+    """Record that attempt ``c`` was submitted to a peer (its job id there, the idempotency key);
+    fenced like :func:`finish`. True when recorded."""
+    from kakehashi.service.store.models import Forward
+
+    now = time.time() if now is None else now
+    with db.write() as s:
+        if s.scalars(select(Job.id).where(_current(c))).first() is None:
+            return False
+        s.merge(
+            Forward(
+                job_id=c.job_id,
+                attempt=c.attempt,
+                peer=str(data.get("peer", c.peer or "")),
+                machine=str(data.get("machine", c.machine or "")),
+                remote_job_id=str(data["remote_job_id"]),
+                idempotency_key=str(data.get("idempotency_key", "")),
+                created_at=now,
+            )
+        )
+    return True
 
 
 def _current(c: Claim) -> Any:

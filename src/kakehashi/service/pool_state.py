@@ -133,6 +133,14 @@ class PoolSource:
         return cls(pool_file_from_env(), float(price) if price else 0.01)
 
     def base(self, s: Session, now: float, busy: int = 0) -> PoolConfig:
+        """The operator's pool (file or default) with one machine per peer offer appended."""
+        from kakehashi.service import peers
+
+        own = self.own(s, now, busy)
+        return peers.with_peers(own, peers.records(s, own))
+
+    def own(self, s: Session, now: float, busy: int = 0) -> PoolConfig:
+        """The operator's pool without the peers' machines."""
         if self.path:
             return load_file(self.path)
         workers = s.execute(
@@ -206,8 +214,10 @@ def snapshot(s: Session, source: PoolSource, now: float | None = None) -> Snapsh
     forced_up = tuple(sorted(st.name for st in states if st.up))
     config = _effective(base, overridden, forced_up)
     known = {m.name for m in config.machines}
-    down = frozenset(st.name for st in states if not st.up and st.name in known)
-    reasons = {st.name: st.reason for st in states if not st.up}
+    peer_down = _peer_down(s, config)
+    down = frozenset({st.name for st in states if not st.up and st.name in known} | set(peer_down))
+    reasons = {**peer_down, **{st.name: st.reason for st in states if not st.up}}
+    resident = {p.id for p in projects if p.data_stays}
     for m in config.machines:
         if not m.up:
             reasons.setdefault(m.name, "out of service in the pool file")
@@ -236,9 +246,10 @@ def snapshot(s: Session, source: PoolSource, now: float | None = None) -> Snapsh
         _REQUESTS.clear()
     topology = tuple((m.kind, m.backends) for m in config.machines)  # what a job's legs depend on
     for r in queued:  # a queued job's request never changes: build it once per pool topology
+        key = (topology, r.project_id in resident)
         hit = _REQUESTS.get(r.id)
-        if hit is None or hit[0] != topology:
-            hit = (topology, job_request(r, names.get(r.project_id, r.project_id), config))
+        if hit is None or hit[0] != key:
+            hit = (key, job_request(r, names.get(r.project_id, r.project_id), config, local_only=key[1]))
             _REQUESTS[r.id] = hit
         queue.append(hit[1])
     half_life = config.half_life_seconds
@@ -284,4 +295,14 @@ def live_config(
     )
     config = _effective(base, terms, tuple(sorted(st.name for st in states if st.up)))
     known = {m.name for m in config.machines}
-    return config, frozenset(st.name for st in states if not st.up and st.name in known)
+    down = {st.name for st in states if not st.up and st.name in known} | set(_peer_down(s, config))
+    return config, frozenset(down)
+
+
+def _peer_down(s: Session, config: PoolConfig) -> dict[str, str]:
+    """Peer machines down for the scheduler (peer unreachable, nothing up there), with the reason."""
+    if not any(m.peer for m in config.machines):
+        return {}
+    from kakehashi.service import peers
+
+    return peers.down_machines(s, config, peers.records(s, config))

@@ -159,7 +159,7 @@ def machine_price(
         return overrides[machine]
     if m is not None and m.kind.value in overrides:
         return overrides[m.kind.value]
-    if m is not None and not is_default_pool(pool):
+    if m is not None and (m.peer is not None or not is_default_pool(pool)):  # a peer: its offer's price
         return m.price_yen_per_second
     if fallback is not None:
         return fallback
@@ -169,7 +169,8 @@ def machine_price(
 def is_default_pool(pool: PoolConfig) -> bool:
     from kakehashi.service.pool_state import DEFAULT_MACHINE
 
-    return len(pool.machines) == 1 and pool.machines[0].name == DEFAULT_MACHINE
+    own = [m for m in pool.machines if m.peer is None]  # peer sites' machines are priced by their offers
+    return len(own) == 1 and own[0].name == DEFAULT_MACHINE
 
 
 # -------------------------------------------------------------------- admission

@@ -47,9 +47,10 @@ def legs_of(backend: str, alternatives: Sequence[str], config: PoolConfig) -> tu
     return tuple(LegRequest((b, *(a for a in alternatives if a != b))) for b in names)
 
 
-def job_request(row: Any, project: str, config: PoolConfig) -> JobRequest:
+def job_request(row: Any, project: str, config: PoolConfig, *, local_only: bool = False) -> JobRequest:
     """A queued job row (id, backend, alternatives_json, time_limit, priority, created_at,
-    deadline, cost_cap_yen) as the scheduler sees it."""
+    deadline, cost_cap_yen) as the scheduler sees it; ``local_only``: its project's data stays on
+    this site (never placed on a peer's machine)."""
     return JobRequest(
         id=row.id,
         project=project,
@@ -59,6 +60,7 @@ def job_request(row: Any, project: str, config: PoolConfig) -> JobRequest:
         priority=row.priority,
         deadline=row.deadline,
         cost_cap_yen=row.cost_cap_yen,
+        local_only=local_only,
     )
 
 
@@ -73,6 +75,7 @@ def check_submission(
     cost_cap_yen: float | None = None,
     down: frozenset[str] = frozenset(),
     now: float | None = None,
+    local_only: bool = False,
 ) -> None:
     """Raise :class:`ModelError` (422) when the job can never run as asked: no machine of the
     pool runs its backends, its legs need more slots than the pool has, its deadline is too close
@@ -86,6 +89,7 @@ def check_submission(
         run_time=time_limit,
         deadline=deadline,
         cost_cap_yen=cost_cap_yen,
+        local_only=local_only,
     )
     decisions = schedule([job], PoolState(config, now, (), down), {})
     if decisions.rejections:
@@ -123,9 +127,17 @@ def run_pass(snap: Snapshot, *, full: bool = False) -> Decisions:
     return schedule(queue, state, snap.usage, policy)
 
 
-def pool_view(snap: Snapshot, decisions: Decisions, project_id: str | None = None) -> dict[str, Any]:
+def pool_view(
+    snap: Snapshot,
+    decisions: Decisions,
+    project_id: str | None = None,
+    remote: dict[str, dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     """``GET /v1/pool``: machines (state, busy slots, queued jobs that could run there), queue
-    totals, and the caller's own queued jobs with why they wait (other projects' jobs are counts only)."""
+    totals, and the caller's own queued jobs with why they wait (other projects' jobs are counts only).
+
+    A peer site's machine is marked ``remote`` with its ``peer`` and, in ``remote_state``, the
+    live state of the matching machines at the peer (``remote``: machine name → that view)."""
     busy: dict[str, int] = {}
     for leg in snap.running:
         busy[leg.machine] = busy.get(leg.machine, 0) + 1
@@ -156,6 +168,9 @@ def pool_view(snap: Snapshot, decisions: Decisions, project_id: str | None = Non
                 "price_yen_per_second": m.price_yen_per_second,
                 "qubits": m.qubits,
                 "gpu_memory_gib": m.gpu_memory_gib,
+                "remote": m.peer is not None,
+                "peer": m.peer,
+                "remote_state": (remote or {}).get(m.name) if m.peer is not None else None,
             }
         )
     mine = []
@@ -186,6 +201,6 @@ def pool_view(snap: Snapshot, decisions: Decisions, project_id: str | None = Non
         "queued": len(snap.queue),
         "running_legs": len(snap.running),
         "down": sorted(snap.down | {m.name for m in snap.config.machines if not m.up}),
-        "default_pool": len(snap.config.machines) == 1 and snap.config.machines[0].name == "local",
+        "default_pool": [m.name for m in snap.config.machines if m.peer is None] == ["local"],
         "your_queued_jobs": mine,
     }

@@ -55,6 +55,10 @@ def config_env(config: ServiceConfig) -> dict[str, str]:
     }
     if config.slurm:
         env["KAKEHASHI_SLURM"] = json.dumps(config.slurm, sort_keys=True)
+    env["KAKEHASHI_PEER_GRACE_SECONDS"] = repr(config.peer_grace_seconds)
+    env["KAKEHASHI_PEER_PROBE_SECONDS"] = repr(config.peer_probe_seconds)
+    if config.peer_key:
+        env["KAKEHASHI_PEER_KEY"] = config.peer_key
     if config.spool_dir:
         env["KAKEHASHI_SPOOL_DIR"] = config.spool_dir
     if config.ray_address:

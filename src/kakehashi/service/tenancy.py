@@ -79,8 +79,15 @@ def list_projects(db: Database) -> list[Project]:
         return list(s.scalars(select(Project).order_by(Project.created_at)))
 
 
-def create_token(db: Database, project: str, label: str = "") -> IssuedToken:
-    """Issue a new token for ``project`` (name or id)."""
+#: Token scopes: ``full`` (every project route) or ``peer`` (a peer site's token: submit jobs,
+#: read and cancel the jobs it submitted, the pool, its own ledger rows; see docs/federation.md).
+SCOPES = ("full", "peer")
+
+
+def create_token(db: Database, project: str, label: str = "", *, scope: str = "full") -> IssuedToken:
+    """Issue a new token for ``project`` (name or id) with ``scope`` (:data:`SCOPES`)."""
+    if scope not in SCOPES:
+        raise ModelError(f"token scope must be one of {SCOPES}, got {scope!r}", field="scope")
     proj = find_project(db, project)
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
@@ -90,6 +97,7 @@ def create_token(db: Database, project: str, label: str = "") -> IssuedToken:
         prefix=secret[:10],
         label=label[:100],
         created_at=time.time(),
+        scope=scope,
     )
     with db.write() as s:
         s.add(token)
@@ -117,6 +125,11 @@ def list_tokens(db: Database, project: str) -> list[ApiToken]:
 
 def authenticate(db: Database, secret: str | None) -> Project:
     """The project a bearer token belongs to; :class:`AuthError` for missing/unknown/revoked."""
+    return authenticate_token(db, secret)[1]
+
+
+def authenticate_token(db: Database, secret: str | None) -> tuple[ApiToken, Project]:
+    """The token record and its project; :class:`AuthError` for missing/unknown/revoked."""
     if not secret:
         raise AuthError("missing bearer token: send 'Authorization: Bearer <token>'")
     if _token_bytes(secret) is None:
@@ -129,7 +142,7 @@ def authenticate(db: Database, secret: str | None) -> Project:
         ).first()
     if row is None or row[0].revoked_at is not None:
         raise AuthError("unknown or revoked token")
-    return row[1]
+    return row[0], row[1]
 
 
 def _token_bytes(secret: str | None) -> bytes | None:

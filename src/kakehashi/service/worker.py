@@ -97,6 +97,7 @@ class Worker:
         self.executor = executor or make_executor(config)
         self._last_reap = 0.0
         self._last_seen = 0.0
+        self._last_probe = 0.0
         self._started = False
         self.policy = config.loss_policy()
         self.outage = Outage(log, cap_seconds=config.db_backoff_cap_seconds, extra={"worker_id": self.id})
@@ -182,6 +183,7 @@ class Worker:
                 log.info("reaped expired leases %s", counts, extra={"worker_id": self.id})
             self._release_dead()
         self._touch()
+        self._probe_peers()
         if not self.executor.ready():  # e.g. the Ray cluster is unreachable: claim nothing
             return False
         c = lease.claim(self.db, self.id, self.config.lease_seconds, backends=self.backends)
@@ -264,14 +266,57 @@ class Worker:
         self.outage.ok()
         return answer
 
-    def execute(self, c: Claim) -> Outcome | None:
-        """Run claim ``c`` on the executor; None when the attempt must not write anything."""
+    def _peer_executor(self, c: Claim) -> Executor | Outcome:
+        """The peer executor for a claim placed on a peer site (or the failed Outcome when the
+        peer is no longer known or its token cannot be had)."""
+        from kakehashi.exceptions import AuthError
+        from kakehashi.service import peers
+        from kakehashi.service.executors.peer import PeerExecutor
+        from kakehashi.service.pool_state import PoolSource
+
         try:
-            run = self.executor.start(c)
+            with self.db.read() as s:
+                known = peers.records(s, PoolSource.from_config(self.config).own(s, time.time()))
+            peer = peers.find(known, c.peer or "")
+            token = peer.token(self.config.peer_key)
+        except (AuthError, peers.PeerNotFoundError) as exc:
+            return Outcome(JobStatus.FAILED, error=f"cannot forward to peer {c.peer}: {exc}", bill=False)
+        return PeerExecutor(peer, token, c.machine or "", grace_seconds=self.config.peer_grace_seconds)
+
+    def _probe_peers(self) -> None:
+        """Re-read the peers' pools now and then (a peer found down is not placed on)."""
+        now = time.monotonic()
+        if now - self._last_probe < self.config.peer_probe_seconds:
+            return
+        self._last_probe = now
+        from kakehashi.service import peers
+        from kakehashi.service.pool_state import PoolSource
+
+        with self.db.read() as s:
+            known = peers.records(s, PoolSource.from_config(self.config).own(s, time.time()))
+        peers.refresh(self.db, known, self.config.peer_key, max_age=self.config.peer_probe_seconds)
+
+    def execute(self, c: Claim) -> Outcome | None:
+        """Run claim ``c`` on the executor (the peer executor for a claim placed on a peer
+        site); None when the attempt must not write anything."""
+        if c.peer is None:
+            return self._execute(c, self.executor)
+        executor = self._peer_executor(c)
+        if isinstance(executor, Outcome):
+            return executor
+        try:
+            return self._execute(c, executor)
+        finally:
+            executor.shutdown()
+
+    def _execute(self, c: Claim, executor: Executor) -> Outcome | None:
+        try:
+            run = executor.start(c)
         except ExecutionDied as exc:
-            return Outcome(JobStatus.FAILED, error=f"could not start the solver: {exc}", bill=False)
+            said = str(exc) if c.peer is not None else f"could not start the solver: {exc}"
+            return Outcome(JobStatus.FAILED, error=said, bill=False)
         except ExecutionLost as exc:
-            self._lose(c, str(exc))
+            self._lose(c, str(exc), executor)
             return None
         t0 = time.monotonic()
         limit = c.time_limit + self.config.kill_grace_seconds
@@ -305,22 +350,28 @@ class Worker:
             except ExecutionDied as exc:  # the solve crashed its solver (or ran out of memory)
                 return dataclasses.replace(ended(JobStatus.FAILED, str(exc)), fault=True)
             except ExecutionLost as exc:
-                self._lose(c, str(exc))
+                run.cancel()  # best effort: a peer that comes back must not keep running it
+                self._lose(c, str(exc), executor)
                 return None
             if msg is not None and msg.get("type") == "started":  # placed: the clock starts now
                 t0 = time.monotonic()
                 deadline = t0 + limit
                 placed = {k: v for k, v in msg.items() if k not in ("type", "job_id")}
-                pending.append({"event": "placed", "executor": self.executor.name, **placed})
+                pending.append({"event": "placed", "executor": executor.name, **placed})
                 at = float(msg.get("at") or time.time())
                 self._try("started", lambda when=at: lease.mark_started(self.db, c, when), c)
                 msg = None
             if msg is not None and msg.get("type") == "waiting":  # queued on the executor (Slurm PENDING)
                 reason = str(msg.get("reason") or "waiting")
                 waited = {k: v for k, v in msg.items() if k not in ("type", "job_id")}
-                pending.append({"event": "waiting", "executor": self.executor.name, **waited})
+                pending.append({"event": "waiting", "executor": executor.name, **waited})
                 self._try("waiting", lambda why=reason: lease.mark_waiting(self.db, c, why), c)
                 msg = None
+            if msg is not None and msg.get("type") == "progress" and msg.get("data", {}).get("event") == "forwarded":
+                data = dict(msg["data"])  # the peer's job id: cancel and settlement need it now
+                if not self._persist(lambda data=data: lease.record_forward(self.db, c, data)):
+                    run.cancel()  # the attempt is no longer current: nothing may run for it
+                    return None
             if msg is not None and msg.get("type") != "progress":
                 outcome = self._outcome(c, msg)
                 outcome.progress.extend(pending)
@@ -357,12 +408,18 @@ class Worker:
                     run.cancel()
                     return ended(JobStatus.CANCELLED, "cancelled while running")
 
-    def _lose(self, c: Claim, reason: str) -> None:
+    def _lose(self, c: Claim, reason: str, executor: Executor | None = None) -> None:
         """The executor lost the machine running ``c``: an infrastructure loss of this attempt,
         recorded at once (re-queued with back-off, CANCELLED if cancel was asked, FAILED past the
         loss limits). If the database is out the lease expires on its own and a reaper does it."""
+        executor = executor or self.executor
         log.warning("execution lost: %s", reason, extra={"job_id": c.job_id, "worker_id": self.id})
-        data = {"executor": self.executor.name}
+        data = {"executor": executor.name}
+        if c.peer is not None:  # down for the scheduler until a probe reaches it again
+            from kakehashi.service import peers
+
+            data["peer"] = c.peer
+            self._try("peer state", lambda: peers.set_state(self.db, c.peer or "", False, reason), c)
         self._try("lose", lambda: lease.lose(self.db, c, reason, policy=self.policy, data=data), c)
 
     def _outcome(self, c: Claim, msg: dict[str, Any]) -> Outcome:

@@ -151,7 +151,11 @@ def _ts(dt: datetime | None, field: str) -> float | None:
 
 
 def admit_and_submit(
-    state: State, project: Project, spec: jobs.JobSpec, idempotency_key: str | None
+    state: State,
+    project: Project,
+    spec: jobs.JobSpec,
+    idempotency_key: str | None,
+    token_id: str | None = None,
 ) -> tuple[Job, bool]:
     """Check the job against the pool (422 when it can never run) and submit it with the atomic
     quota check (402/429) inside the inserting transaction."""
@@ -169,6 +173,7 @@ def admit_and_submit(
         cost_cap_yen=spec.cost_cap_yen,
         down=down,
         now=now,
+        local_only=bool(proj is not None and proj.data_stays),
     )
     return jobs.submit(
         state.db,
@@ -177,6 +182,7 @@ def admit_and_submit(
         idempotency_key=idempotency_key,
         max_attempts=state.config.max_attempts,
         admit=quotas.admit(config),
+        token_id=token_id,
     )
 
 
@@ -269,7 +275,7 @@ def build_router(config: ServiceConfig) -> APIRouter:
             text = _utf8(body, "body")
             spec = await run_in_threadpool(submission.from_text, config, text, fmt, options, None)
         job, created = await run_in_threadpool(
-            lambda: admit_and_submit(state, project, spec, idempotency_key)
+            lambda: admit_and_submit(state, project, spec, idempotency_key, getattr(request.state, "token_id", None))
         )
         return JSONResponse(
             JobOut.of(job).model_dump(mode="json"),

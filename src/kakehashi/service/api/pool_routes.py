@@ -10,7 +10,7 @@ from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 
 from kakehashi.model.problem import Problem
-from kakehashi.service import pool_state, scheduling
+from kakehashi.service import peers, pool_state, scheduling
 from kakehashi.service.api import submission
 from kakehashi.service.api.deps import ProjectDep, StateDep
 from kakehashi.service.api.schemas import EstimateOut, EstimateRequest, PoolOut
@@ -29,8 +29,16 @@ def build_router() -> APIRouter:
 
         def view() -> dict[str, Any]:
             with state.db.read() as s:
+                known = peers.records(s, state.pool.own(s, time.time()))
+            # live state of the peers' machines (their /v1/pool), at most a few seconds old
+            peers.refresh(state.db, known, state.config.peer_key, max_age=state.config.peer_probe_seconds)
+            with state.db.read() as s:
                 snap = pool_state.snapshot(s, state.pool)
-            out = scheduling.pool_view(snap, scheduling.run_pass(snap, full=True), project.id)
+                seen = peers.states(s)
+            remote = {
+                o.machine_name(p.name): peers.remote_view(p, o, seen.get(p.name)) for p in known for o in p.offers
+            }
+            out = scheduling.pool_view(snap, scheduling.run_pass(snap, full=True), project.id, remote)
             if state.config.executor == "slurm":  # the centre's partition, live (sinfo/squeue or REST)
                 from kakehashi.service.executors.slurm import from_table
                 from kakehashi.service.executors.slurm.executor import cluster_view

@@ -387,6 +387,11 @@ class PoolMachineOut(BaseModel):
     price_yen_per_second: float
     qubits: int
     gpu_memory_gib: float
+    remote: bool = Field(False, description="A peer site's machines, offered here (federation).")
+    peer: str | None = Field(None, description="The peer site, for a remote machine.")
+    remote_state: dict[str, Any] | None = Field(
+        None, description="The peer's matching machines as its GET /v1/pool showed them, and when."
+    )
 
 
 class QueuedJobOut(BaseModel):

@@ -36,6 +36,8 @@ class Project(Base):
     tier: Mapped[str | None] = mapped_column(String(20), nullable=True)
     discount: Mapped[float | None] = mapped_column(Float, nullable=True)
     shares: Mapped[float | None] = mapped_column(Float, nullable=True)
+    #: the project's problem data stays on this site: never forwarded to a peer (migration 0004)
+    data_stays: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class ApiToken(Base):
@@ -50,6 +52,9 @@ class ApiToken(Base):
     label: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[float] = mapped_column(Float)
     revoked_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    #: ``full``, or ``peer``: a peer site's token, which may only submit jobs and read the jobs it
+    #: submitted (migration 0004)
+    scope: Mapped[str] = mapped_column(String(16), default="full")
 
 
 class Job(Base):
@@ -115,6 +120,8 @@ class Job(Base):
     job_faults: Mapped[int] = mapped_column(Integer, default=0)
     suspect_workers_json: Mapped[str] = mapped_column(Text, default="[]")
     not_before: Mapped[float | None] = mapped_column(Float, nullable=True)
+    #: the token that submitted it (migration 0004; a peer token reads only its own jobs)
+    token_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
 
 
 class JobResult(Base):
@@ -238,3 +245,49 @@ class AuditEntry(Base):
     old_json: Mapped[str] = mapped_column(Text)
     new_json: Mapped[str] = mapped_column(Text)
     reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class Peer(Base):
+    """A peer kakehashi site registered by the admin (migration 0004).
+
+    Its token is never stored in clear: either ``token_env`` names an environment variable of the
+    service that holds it, or ``token_cipher`` is the token encrypted (Fernet) with the service's
+    ``peer_key``. ``offers_json`` is the list of :class:`~kakehashi.pool.config.PeerOffer`.
+    """
+
+    __tablename__ = "peers"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    url: Mapped[str] = mapped_column(String(500))
+    token_env: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    token_cipher: Mapped[str | None] = mapped_column(Text, nullable=True)
+    offers_json: Mapped[str] = mapped_column(Text, default="[]")
+    created_at: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float] = mapped_column(Float)
+
+
+class PeerState(Base):
+    """What this site last saw of a peer: reachable or not (and why), its ``/v1/pool`` then."""
+
+    __tablename__ = "peer_states"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    reachable: Mapped[bool] = mapped_column(Boolean)
+    error: Mapped[str] = mapped_column(Text, default="")
+    remote_json: Mapped[str] = mapped_column(Text, default="{}")
+    checked_at: Mapped[float] = mapped_column(Float)
+
+
+class Forward(Base):
+    """One attempt of a local job submitted to a peer: the peer's job id and the idempotency key."""
+
+    __tablename__ = "forwards"
+    __table_args__ = (Index("ix_forwards_peer_time", "peer", "created_at"),)
+
+    job_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    attempt: Mapped[int] = mapped_column(Integer, primary_key=True)
+    peer: Mapped[str] = mapped_column(String(100))
+    machine: Mapped[str] = mapped_column(String(100), default="")
+    remote_job_id: Mapped[str] = mapped_column(String(40))
+    idempotency_key: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[float] = mapped_column(Float)
