@@ -160,6 +160,9 @@ def create_app(
     app.include_router(pool_routes.build_router())
     app.include_router(admin_routes.build_router())
     app.include_router(ops_routes.build_router())
+    from kakehashi.service import web
+
+    web.install(app)
     app.add_middleware(BoundedBody, config=config)
     app.add_middleware(AccessLog)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
