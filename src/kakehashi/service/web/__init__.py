@@ -57,7 +57,7 @@ def _problem_page(request: Request, exc: Exception) -> Response:
         log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     field = getattr(exc, "field", None)
     title = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
-    return routes.render(request, "problem.html", status=status, title=title, detail=detail, field=field)
+    return routes.render(request, "problem.html", status=status, code=status, title=title, detail=detail, field=field)
 
 
 def install(app: FastAPI) -> None:

@@ -109,6 +109,11 @@ def job_detail(state: State, project_id: str, job_id: str) -> dict[str, Any]:
         x_label="seconds since solve() started",
         y_label="best energy (target, lower is better)",
     )
+    out["no_incumbents"] = [
+        {"backend": leg.backend, "objective": leg.objective, "seconds": leg.solve_seconds}
+        for leg in legs
+        if not leg.trajectory
+    ]
     out["timeline"] = charts.timeline(
         [
             charts.Span(leg.backend, leg.startup_seconds, leg.solve_seconds, leg.status.value)
