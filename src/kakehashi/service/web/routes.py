@@ -15,6 +15,7 @@ import json
 import secrets
 import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -23,7 +24,7 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import UploadFile
 
 from kakehashi.exceptions import AuthError, ModelError
 from kakehashi.pool.config import Tier
@@ -105,17 +106,26 @@ async def _admin_user(request: Request, state: State) -> WebUser:
     return user
 
 
-async def _form(request: Request, user: WebUser | None, *, expected: str | None = None) -> FormData:
-    """The POSTed form, after its CSRF token is checked against the session's (or ``expected``)."""
-    form = await request.form(max_files=1, max_fields=40)
-    token = form.get("csrf")
-    sessions.check_csrf(expected if user is None else user.csrf_token, token if isinstance(token, str) else None)
-    return form
+@dataclass(frozen=True)
+class Form:
+    """A POSTed form read whole: its text fields and at most one uploaded file (name, bytes)."""
+
+    fields: dict[str, str]
+    file: tuple[str, bytes] | None = None
+
+    def get(self, key: str, default: str = "") -> str:
+        return self.fields.get(key, default)
 
 
-def _text(form: FormData, key: str, default: str = "") -> str:
-    value = form.get(key)
-    return value if isinstance(value, str) else default
+async def _form(request: Request, user: WebUser | None, *, expected: str | None = None) -> Form:
+    """The POSTed form, after its CSRF token is checked against the session's (or ``expected``).
+    Bodies are already bounded by :class:`~kakehashi.service.api.body.BoundedBody`."""
+    async with request.form(max_files=1, max_fields=40) as form:
+        fields = {k: v for k, v in form.items() if isinstance(v, str)}
+        upload = next((v for v in form.values() if isinstance(v, UploadFile)), None)
+        file = None if upload is None or not upload.filename else (upload.filename, await upload.read())
+    sessions.check_csrf(expected if user is None else user.csrf_token, fields.get("csrf"))
+    return Form(fields, file)
 
 
 def _date(value: str, field: str) -> float | None:
@@ -152,7 +162,7 @@ def build_router() -> APIRouter:
         form = await _form(request, None, expected=request.cookies.get(sessions.SIGNIN_CSRF_COOKIE))
         try:
             secret, _ = await run_in_threadpool(
-                sessions.sign_in, state.db, state.config.admin_token, _text(form, "token")
+                sessions.sign_in, state.db, state.config.admin_token, form.get("token")
             )
         except AuthError:
             token = sessions.new_signin_csrf()
@@ -272,11 +282,10 @@ def build_router() -> APIRouter:
         state = get_state(request)
         user, _ = await _project_user(request, state)
         form = await _form(request, user)
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile) or not upload.filename:
+        if form.file is None:
             raise ModelError("choose a file to upload", field="file")
-        text = jobs_routes._utf8(await upload.read(), "file")
-        fields = _fields(form, upload.filename)
+        text = jobs_routes._utf8(form.file[1], "file")
+        fields = _fields(form, form.file[0])
         spec, problem = await run_in_threadpool(_spec, state, text, fields)
         rows = await run_in_threadpool(
             pool_routes.estimate_rows, state, problem, user.project_name or "", spec.time_limit
@@ -291,11 +300,11 @@ def build_router() -> APIRouter:
         state = get_state(request)
         user, project_id = await _project_user(request, state)
         form = await _form(request, user)
-        fields = _fields(form, _text(form, "filename"))
-        spec, _ = await run_in_threadpool(_spec, state, _text(form, "source"), fields)
+        fields = _fields(form, form.get("filename"))
+        spec, _ = await run_in_threadpool(_spec, state, form.get("source"), fields)
         project = await run_in_threadpool(tenancy.find_project, state.db, project_id)
         job, _ = await run_in_threadpool(
-            jobs_routes.admit_and_submit, state, project, spec, _text(form, "idempotency_key") or None
+            jobs_routes.admit_and_submit, state, project, spec, form.get("idempotency_key") or None
         )
         return RedirectResponse(f"/jobs/{job.id}", status_code=303)
 
@@ -368,8 +377,8 @@ def _admin_data(state: State) -> dict[str, Any]:
     }
 
 
-def _number(form: FormData, key: str) -> float | None:
-    raw = _text(form, key).strip()
+def _number(form: Form, key: str) -> float | None:
+    raw = form.get(key).strip()
     if raw == "":
         return None
     if not submission._ASCII_NUMBER.fullmatch(raw):
@@ -377,25 +386,25 @@ def _number(form: FormData, key: str) -> float | None:
     return float(raw)
 
 
-def _admin_do(state: State, action: str, form: FormData) -> dict[str, str] | None:
+def _admin_do(state: State, action: str, form: Form) -> dict[str, str] | None:
     """Run one admin form; returns the issued token (shown once) for ``token-create``."""
-    reason = _text(form, "reason")[:500]
+    reason = form.get("reason")[:500]
     if action in ("machine-down", "machine-up"):
-        admin_routes.set_machine(state, _text(form, "machine"), action == "machine-up", reason)
+        admin_routes.set_machine(state, form.get("machine"), action == "machine-up", reason)
     elif action == "price":
-        admin_routes.set_price_audited(state, _text(form, "subject"), _number(form, "price"), reason)
+        admin_routes.set_price_audited(state, form.get("subject"), _number(form, "price"), reason)
     elif action == "quota":
-        quotas.set_quota(state.db, _text(form, "project"), _number(form, "limit"),
-                         unit=_text(form, "unit", "yen"), period=_text(form, "period", "month"), reason=reason)
+        quotas.set_quota(state.db, form.get("project"), _number(form, "limit"),
+                         unit=form.get("unit", "yen"), period=form.get("period", "month"), reason=reason)
     elif action == "terms":
-        quotas.set_terms(state.db, _text(form, "project"), tier=_text(form, "tier") or None, reason=reason)
+        quotas.set_terms(state.db, form.get("project"), tier=form.get("tier") or None, reason=reason)
     elif action == "project-create":
-        tenancy.create_project(state.db, _text(form, "name"))
+        tenancy.create_project(state.db, form.get("name"))
     elif action == "token-create":
-        t = tenancy.create_token(state.db, _text(form, "project"), _text(form, "label"))
+        t = tenancy.create_token(state.db, form.get("project"), form.get("label"))
         return {"project": t.project_name, "secret": t.secret, "prefix": t.prefix}
     elif action == "token-revoke":
-        tenancy.revoke_token(state.db, _text(form, "token_id"))
+        tenancy.revoke_token(state.db, form.get("token_id"))
     else:
         raise jobs.JobNotFoundError(f"no admin action {action[:40]!r}")
     return None
@@ -407,9 +416,9 @@ def _backends() -> list[str]:
     return ["auto", *backend_names()]
 
 
-def _fields(form: FormData, filename: str) -> dict[str, str]:
+def _fields(form: Form, filename: str) -> dict[str, str]:
     """The submit form's options as the API's multipart fields (strings)."""
-    fields = {k: _text(form, k) for k in ("format", "app", "backend", "time_limit", "seed", "name")}
+    fields = {k: form.get(k) for k in ("format", "app", "backend", "time_limit", "seed", "name")}
     fields["filename"] = filename[:200]
     return {k: v for k, v in fields.items() if v != ""}
 
