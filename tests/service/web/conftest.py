@@ -31,7 +31,9 @@ ADMIN = "admin-web-secret"
 
 def chromium_path() -> str | None:
     """The system Chromium (Debian's ``chromium`` package), or None."""
-    found = os.environ.get("KAKEHASHI_CHROMIUM") or next((p for p in CHROMIUM_PATHS if Path(p).exists()), None)
+    found = os.environ.get("KAKEHASHI_CHROMIUM") or next(
+        (p for p in CHROMIUM_PATHS if Path(p).exists()), None
+    )
     return found or shutil.which("chromium")
 
 
@@ -69,9 +71,20 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     log = tmp / "serve.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-c", "from kakehashi.cli.app import main; main()", "serve",
-             "--port", str(port), "--workers", "1"],
-            env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                sys.executable,
+                "-c",
+                "from kakehashi.cli.app import main; main()",
+                "serve",
+                "--port",
+                str(port),
+                "--workers",
+                "1",
+            ],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     base = f"http://127.0.0.1:{port}"
     try:

@@ -49,8 +49,10 @@ def _upload(h: Harness, csrf: str, filename: str, data: bytes, **fields: str) ->
 
 
 def _confirm(h: Harness, estimate_page: str) -> Any:
-    fields = {k: html.unescape(v) for k, v in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">',
-                                                         estimate_page)}
+    fields = {
+        k: html.unescape(v)
+        for k, v in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', estimate_page)
+    }
     m = re.search(r'<textarea id="source" name="source" hidden>(.*?)</textarea>', estimate_page, re.S)
     assert m
     fields["source"] = html.unescape(m.group(1))
@@ -111,7 +113,10 @@ def test_submit_shows_the_estimate_then_creates_the_job(h: Harness) -> None:
     assert [j["id"] for j in listed] == [job_id]
     # cancel needs the CSRF token; with it the queued job is cancelled at once
     assert h.client.post(f"/jobs/{job_id}/cancel", data={}).status_code == 403
-    assert h.client.post(f"/jobs/{job_id}/cancel", data={"csrf": csrf}, follow_redirects=False).status_code == 303
+    assert (
+        h.client.post(f"/jobs/{job_id}/cancel", data={"csrf": csrf}, follow_redirects=False).status_code
+        == 303
+    )
     assert jobs.get(h.db, h.project_a, job_id).status == "CANCELLED"
 
 
@@ -150,16 +155,32 @@ def test_admin_pages_are_for_admin_sessions_and_audit_their_changes(h: Harness) 
     csrf = sign_in(h, ADMIN)
     page = h.client.get("/admin")
     assert page.status_code == 200 and "alpha" in page.text and ADMIN not in page.text
-    r = h.client.post("/admin/machine-down", data={"csrf": csrf, "machine": "local", "reason": "<i>fan</i>"},
-                      follow_redirects=False)
+    r = h.client.post(
+        "/admin/machine-down",
+        data={"csrf": csrf, "machine": "local", "reason": "<i>fan</i>"},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     pool = h.client.get("/pool").text
     assert "m-down" in pool and "&lt;i&gt;fan&lt;/i&gt;" in pool
     h.client.post("/admin/machine-up", data={"csrf": csrf, "machine": "local", "reason": "fixed"})
-    h.client.post("/admin/quota", data={"csrf": csrf, "project": "alpha", "limit": "100", "unit": "yen",
-                                        "period": "month", "reason": "pilot"})
-    h.client.post("/admin/terms", data={"csrf": csrf, "project": "alpha", "tier": "academic", "reason": "uni"})
-    h.client.post("/admin/price", data={"csrf": csrf, "subject": "cpu", "price": "0.02", "reason": "new rate"})
+    h.client.post(
+        "/admin/quota",
+        data={
+            "csrf": csrf,
+            "project": "alpha",
+            "limit": "100",
+            "unit": "yen",
+            "period": "month",
+            "reason": "pilot",
+        },
+    )
+    h.client.post(
+        "/admin/terms", data={"csrf": csrf, "project": "alpha", "tier": "academic", "reason": "uni"}
+    )
+    h.client.post(
+        "/admin/price", data={"csrf": csrf, "subject": "cpu", "price": "0.02", "reason": "new rate"}
+    )
     with h.db.read() as s:
         fields = {(a.subject, a.field) for a in s.scalars(select(AuditEntry))}
     assert {("machine:local", "up"), ("price:cpu", "price_yen_per_second")} <= fields
@@ -169,13 +190,18 @@ def test_admin_pages_are_for_admin_sessions_and_audit_their_changes(h: Harness) 
     # a new token is shown once and works; revoking it stops it
     issued = h.client.post("/admin/token-create", data={"csrf": csrf, "project": "beta", "label": "ci"})
     secret = re.search(r'id="issued-secret" readonly value="([^"]+)"', issued.text)
-    assert secret and h.client.get("/v1/jobs", headers={"Authorization": f"Bearer {secret.group(1)}"}).is_success
+    assert (
+        secret and h.client.get("/v1/jobs", headers={"Authorization": f"Bearer {secret.group(1)}"}).is_success
+    )
     assert secret.group(1) not in h.client.get("/admin").text
     token_id = re.findall(r'name="token_id" value="([^"]+)"', issued.text)[-1]
     h.client.post("/admin/token-revoke", data={"csrf": csrf, "token_id": token_id})
     assert h.client.get("/v1/jobs", headers={"Authorization": f"Bearer {secret.group(1)}"}).status_code == 401
     assert h.client.post("/admin/nonsense", data={"csrf": csrf}).status_code == 404
-    assert h.client.post("/admin/price", data={"csrf": csrf, "subject": "cpu", "price": "cheap"}).status_code == 422
+    assert (
+        h.client.post("/admin/price", data={"csrf": csrf, "subject": "cpu", "price": "cheap"}).status_code
+        == 422
+    )
 
 
 def test_usage_page_shows_charts_tier_and_quota(h: Harness) -> None:
@@ -188,19 +214,48 @@ def test_usage_page_shows_charts_tier_and_quota(h: Harness) -> None:
     assert "commercial" in page and "50 yen per month" in page
 
 
-def test_benchmarks_page_ranks_stored_results(h: Harness, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_benchmarks_page_ranks_stored_results(
+    h: Harness, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     run = tmp_path / "suite-a"
     run.mkdir()
     groups = [
-        {"instance": "i1", "backend": "good", "budget": 1.0, "median_gap": 0.01, "success_p": 1.0, "runs": 3,
-         "feasible_runs": 3, "median_ttt": 0.5},
-        {"instance": "i1", "backend": "bad", "budget": 1.0, "median_gap": 0.2, "success_p": 0.0, "runs": 3,
-         "feasible_runs": 3, "median_ttt": None},
-        {"instance": "i1", "backend": "<none>", "budget": 1.0, "median_gap": None, "success_p": 0.0, "runs": 3,
-         "feasible_runs": 0},
+        {
+            "instance": "i1",
+            "backend": "good",
+            "budget": 1.0,
+            "median_gap": 0.01,
+            "success_p": 1.0,
+            "runs": 3,
+            "feasible_runs": 3,
+            "median_ttt": 0.5,
+        },
+        {
+            "instance": "i1",
+            "backend": "bad",
+            "budget": 1.0,
+            "median_gap": 0.2,
+            "success_p": 0.0,
+            "runs": 3,
+            "feasible_runs": 3,
+            "median_ttt": None,
+        },
+        {
+            "instance": "i1",
+            "backend": "<none>",
+            "budget": 1.0,
+            "median_gap": None,
+            "success_p": 0.0,
+            "runs": 3,
+            "feasible_runs": 0,
+        },
     ]
-    doc = {"format": "kakehashi.bench/1", "suite": {"name": "toy"}, "manifest": {"machine": {"gpu": "none"}},
-           "metrics": {"groups": groups}}
+    doc = {
+        "format": "kakehashi.bench/1",
+        "suite": {"name": "toy"},
+        "manifest": {"machine": {"gpu": "none"}},
+        "metrics": {"groups": groups},
+    }
     (run / "result.json").write_text(json.dumps(doc))
     (tmp_path / "junk").mkdir()
     (tmp_path / "junk" / "result.json").write_text("{not json")

@@ -57,7 +57,9 @@ def _problem_page(request: Request, exc: Exception) -> Response:
         log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     field = getattr(exc, "field", None)
     title = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
-    return routes.render(request, "problem.html", status=status, code=status, title=title, detail=detail, field=field)
+    return routes.render(
+        request, "problem.html", status=status, code=status, title=title, detail=detail, field=field
+    )
 
 
 def install(app: FastAPI) -> None:
@@ -69,8 +71,14 @@ def install(app: FastAPI) -> None:
         return RedirectResponse("/signin", status_code=303)
 
     app.add_exception_handler(routes.SignInRequired, sign_in)
-    for cls in (KakehashiError, QuotaExceededError, HttpProblem, StarletteHTTPException, RequestValidationError,
-                Exception):
+    for cls in (
+        KakehashiError,
+        QuotaExceededError,
+        HttpProblem,
+        StarletteHTTPException,
+        RequestValidationError,
+        Exception,
+    ):
         api_handler = app.exception_handlers.get(cls)
         app.add_exception_handler(cls, _either(api_handler))
 

@@ -44,7 +44,7 @@ def leaderboards(root: Path | None = None) -> list[dict[str, Any]]:
         groups: dict[tuple[str, float], list[dict[str, Any]]] = defaultdict(list)
         for g in (doc.get("metrics") or {}).get("groups") or []:
             groups[(str(g.get("backend")), float(g.get("budget") or 0))].append(g)
-        rows = []
+        rows: list[dict[str, Any]] = []
         for (backend, budget), gs in groups.items():
             gaps = [float(g["median_gap"]) for g in gs if g.get("median_gap") is not None]
             succ = [float(g["success_p"]) for g in gs if g.get("success_p") is not None]

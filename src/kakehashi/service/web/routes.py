@@ -46,8 +46,12 @@ FORMATS = [
     ("gset", "Gset graph (max-cut)"),
 ]
 #: Domain apps whose input a file may be (value, label): TSPLIB/CVRPLIB, portfolio CSV, UC JSON.
-APPS = [("", "none: the file is a model"), ("routing", "routing (TSPLIB, CVRPLIB)"),
-        ("portfolio", "portfolio (CSV)"), ("unit-commitment", "unit commitment (JSON)")]
+APPS = [
+    ("", "none: the file is a model"),
+    ("routing", "routing (TSPLIB, CVRPLIB)"),
+    ("portfolio", "portfolio (CSV)"),
+    ("unit-commitment", "unit commitment (JSON)"),
+]
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -166,16 +170,24 @@ def build_router() -> APIRouter:
             )
         except AuthError:
             token = sessions.new_signin_csrf()
-            response = render(
-                request, "signin.html", status=401, signin_csrf=token,
+            refused = render(
+                request,
+                "signin.html",
+                status=401,
+                signin_csrf=token,
                 error="That token is unknown or revoked. Check it and try again.",
             )
-            _set_signin_cookie(response, token)
-            return response
+            _set_signin_cookie(refused, token)
+            return refused
         response = RedirectResponse("/", status_code=303)
         response.set_cookie(
-            sessions.SESSION_COOKIE, secret, max_age=int(sessions.SESSION_SECONDS),
-            httponly=True, samesite="strict", secure=request.url.scheme == "https", path="/",
+            sessions.SESSION_COOKIE,
+            secret,
+            max_age=int(sessions.SESSION_SECONDS),
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
+            path="/",
         )
         response.delete_cookie(sessions.SIGNIN_CSRF_COOKIE, path="/signin")
         return response
@@ -201,12 +213,20 @@ def build_router() -> APIRouter:
         after, before = _date(since, "since"), _date(until, "until")
         rows = await run_in_threadpool(
             lambda: jobs.list_jobs(
-                state.db, project_id, status=statuses, backend=backend[:100] or None,
-                created_after=after, created_before=None if before is None else before + 86400, limit=100,
+                state.db,
+                project_id,
+                status=statuses,
+                backend=backend[:100] or None,
+                created_after=after,
+                created_before=None if before is None else before + 86400,
+                limit=100,
             )
         )
         return render(
-            request, "jobs.html", jobs=[views.job_row(j) for j in rows], states=list(JobStatus),
+            request,
+            "jobs.html",
+            jobs=[views.job_row(j) for j in rows],
+            states=list(JobStatus),
             filters={"state": statuses, "backend": backend, "since": since, "until": until},
         )
 
@@ -254,11 +274,14 @@ def build_router() -> APIRouter:
                     yield f"event: end\ndata: {json.dumps({'status': status})}\n\n".encode()
                     return
                 await asyncio.sleep(jobs_routes.EVENT_POLL_SECONDS)
-                current, batch = await run_in_threadpool(jobs.events_after, state.db, project_id, job_id, after)
+                current, batch = await run_in_threadpool(
+                    jobs.events_after, state.db, project_id, job_id, after
+                )
                 status = current.status
 
         return StreamingResponse(
-            stream(), media_type="text/event-stream",
+            stream(),
+            media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
 
@@ -291,8 +314,14 @@ def build_router() -> APIRouter:
             pool_routes.estimate_rows, state, problem, user.project_name or "", spec.time_limit
         )
         return render(
-            request, "confirm.html", source=text, fields=fields, spec=spec, estimates=rows,
-            summary=views.problem_summary(spec.problem_json), idempotency_key=secrets.token_urlsafe(16),
+            request,
+            "confirm.html",
+            source=text,
+            fields=fields,
+            spec=spec,
+            estimates=rows,
+            summary=views.problem_summary(spec.problem_json),
+            idempotency_key=secrets.token_urlsafe(16),
         )
 
     @router.post("/submit/confirm")
@@ -359,8 +388,14 @@ def _admin_data(state: State) -> dict[str, Any]:
     projects = []
     for p in tenancy.list_projects(state.db):
         terms = admin_routes.terms_of(state, p.id)
-        projects.append({"id": p.id, "name": p.name, "terms": terms,
-                         "tokens": [t for t in tenancy.list_tokens(state.db, p.id)]})
+        projects.append(
+            {
+                "id": p.id,
+                "name": p.name,
+                "terms": terms,
+                "tokens": [t for t in tenancy.list_tokens(state.db, p.id)],
+            }
+        )
     with state.db.read() as s:
         overrides = quotas.price_overrides(s)
     return {
@@ -369,8 +404,15 @@ def _admin_data(state: State) -> dict[str, Any]:
         "overrides": overrides,
         "pool": views.pool(state, None),
         "audit": [
-            {"at": views.iso(r.at), "actor": r.actor, "subject": r.subject, "field": r.field,
-             "old": r.old_json, "new": r.new_json, "reason": r.reason}
+            {
+                "at": views.iso(r.at),
+                "actor": r.actor,
+                "subject": r.subject,
+                "field": r.field,
+                "old": r.old_json,
+                "new": r.new_json,
+                "reason": r.reason,
+            }
             for r in quotas.audit_log(state.db, limit=50)
         ],
         "tiers": [t.value for t in Tier],
@@ -394,8 +436,14 @@ def _admin_do(state: State, action: str, form: Form) -> dict[str, str] | None:
     elif action == "price":
         admin_routes.set_price_audited(state, form.get("subject"), _number(form, "price"), reason)
     elif action == "quota":
-        quotas.set_quota(state.db, form.get("project"), _number(form, "limit"),
-                         unit=form.get("unit", "yen"), period=form.get("period", "month"), reason=reason)
+        quotas.set_quota(
+            state.db,
+            form.get("project"),
+            _number(form, "limit"),
+            unit=form.get("unit", "yen"),
+            period=form.get("period", "month"),
+            reason=reason,
+        )
     elif action == "terms":
         quotas.set_terms(state.db, form.get("project"), tier=form.get("tier") or None, reason=reason)
     elif action == "project-create":

@@ -98,11 +98,11 @@ def job_detail(state: State, project_id: str, job_id: str) -> dict[str, Any]:
     if result is None:
         return out
     legs = result.legs or []
-    series = [
-        charts.Series(leg.backend, [(float(t), float(e)) for t, e in leg.trajectory]) for leg in legs
-    ]
+    series = [charts.Series(leg.backend, [(float(t), float(e)) for t, e in leg.trajectory]) for leg in legs]
     if not any(s.points for s in series) and result.trajectory:
-        series = [charts.Series(result.provenance.backend or job.backend, [tuple(p) for p in result.trajectory])]  # type: ignore[misc]
+        series = [
+            charts.Series(result.provenance.backend or job.backend, [tuple(p) for p in result.trajectory])
+        ]  # type: ignore[misc]
     out["convergence"] = charts.line_chart(
         series,
         title=f"Convergence of {job.problem_name}: best target energy against time",
@@ -115,10 +115,7 @@ def job_detail(state: State, project_id: str, job_id: str) -> dict[str, Any]:
         if not leg.trajectory
     ]
     out["timeline"] = charts.timeline(
-        [
-            charts.Span(leg.backend, leg.startup_seconds, leg.solve_seconds, leg.status.value)
-            for leg in legs
-        ],
+        [charts.Span(leg.backend, leg.startup_seconds, leg.solve_seconds, leg.status.value) for leg in legs],
         title="The race: one bar per leg",
     )
     sample = list(result.sample.items())
@@ -197,9 +194,7 @@ def usage(state: State, project_id: str, period: metering.Period) -> dict[str, A
         "quota": quota,
         "charts": [
             charts.bar_chart(sorted(by_period.items()), title=f"Spend per {period}", unit="yen"),
-            charts.bar_chart(
-                sorted(by_period_ms.items()), title=f"Machine-seconds per {period}", unit="s"
-            ),
+            charts.bar_chart(sorted(by_period_ms.items()), title=f"Machine-seconds per {period}", unit="s"),
             charts.bar_chart(sorted(by_backend.items()), title="Spend per backend", unit="yen"),
             charts.bar_chart(sorted(by_backend_ms.items()), title="Machine-seconds per backend", unit="s"),
         ],
