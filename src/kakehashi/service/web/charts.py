@@ -29,15 +29,22 @@ class Series:
 def _fmt(v: float) -> str:
     if v == 0:
         return "0"
-    if abs(v) >= 1e4 or abs(v) < 1e-2:
+    if abs(v) < 1e-12:
+        return "0"
+    if abs(v) >= 1e5 or abs(v) < 1e-3:
         return f"{v:.2e}"
     return f"{v:.4g}"
 
 
-def _ticks(lo: float, hi: float, n: int = 4) -> list[float]:
+def _ticks(lo: float, hi: float, n: int = 5) -> list[float]:
+    """About ``n`` round tick values (1, 2 or 5 times a power of ten apart) within ``[lo, hi]``."""
     if hi <= lo:
         return [lo]
-    return [lo + (hi - lo) * i / n for i in range(n + 1)]
+    raw = (hi - lo) / n
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    first = math.ceil(lo / step) * step
+    return [first + i * step for i in range(int((hi - first) / step + 1e-9) + 1)]
 
 
 def line_chart(

@@ -193,10 +193,13 @@ def usage(state: State, project_id: str, period: metering.Period) -> dict[str, A
         "discount_rate": rate,
         "quota": quota,
         "charts": [
-            charts.bar_chart(sorted(by_period.items()), title=f"Spend per {period}", unit="yen"),
-            charts.bar_chart(sorted(by_period_ms.items()), title=f"Machine-seconds per {period}", unit="s"),
-            charts.bar_chart(sorted(by_backend.items()), title="Spend per backend", unit="yen"),
-            charts.bar_chart(sorted(by_backend_ms.items()), title="Machine-seconds per backend", unit="s"),
+            (title, charts.bar_chart(sorted(data.items()), title=title, unit=unit))
+            for title, data, unit in (
+                (f"Spend per {period} (yen, charged)", by_period, "yen"),
+                (f"Machine-seconds per {period}", by_period_ms, "s"),
+                ("Spend per backend (yen, charged)", by_backend, "yen"),
+                ("Machine-seconds per backend", by_backend_ms, "s"),
+            )
         ],
     }
 
