@@ -272,3 +272,37 @@ def test_the_stored_bench_results_make_leaderboards() -> None:
     boards = bench_view.leaderboards(Path(__file__).parents[3] / "benchmarks" / "results" / "bench")
     assert {"maxcut-gset-test", "qoblib-mis"} <= {b["suite"] for b in boards}
     assert all(b["rows"] for b in boards)
+
+
+def test_a_routing_job_is_drawn_as_its_routes(h: Harness) -> None:
+    """The domain picture: one polyline per route of the app's own answer, every customer a dot."""
+    from kakehashi.apps.examples import examples_dir
+    from kakehashi.model.problem import Problem
+    from kakehashi.service.web import views
+    from kakehashi.solver import solve
+
+    depot = examples_dir() / "routing" / "depot.csv"
+    r = h.client.post(
+        "/v1/jobs",
+        json={
+            "app": "routing",
+            "input": depot.read_text(),
+            "format": "csv",
+            "options": {"capacity": 60},
+            "backend": "pyvrp",
+            "time_limit": 1,
+        },
+        headers=h.h(),
+    )
+    assert r.status_code == 201, r.text
+    job = jobs.get(h.db, h.project_a, r.json()["id"])
+    result = solve(Problem.from_dict(json.loads(job.problem_json)), backend="pyvrp", time_limit=1, seed=0)
+    picture = views._domain(job, result)
+    assert picture is not None and picture["valid"] is True, picture
+    svg = str(picture["picture"])
+    routes = picture["answer"]["routes"]
+    assert svg.count("<polyline") == len(routes) >= 1
+    customers = sum(len(route["nodes"]) for route in routes)
+    assert (
+        svg.count("<circle") == customers == len(depot.read_text().strip().splitlines()) - 2
+    )  # header, depot

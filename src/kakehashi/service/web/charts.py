@@ -187,3 +187,66 @@ def timeline(spans: Sequence[Span], *, title: str, width: int = 640, row: int = 
         " (grey: start-up)</text></svg>"
     )
     return Markup("".join(out))
+
+
+def route_map(
+    coords: Sequence[Sequence[float]], routes: Sequence[Sequence[int]], *, title: str, size: int = 420
+) -> Markup:
+    """Vehicle routes on the plane: nodes as dots (the depot, node 0, as a square), each route a
+    closed polyline depot → customers → depot in its own colour."""
+    if len(coords) < 2:
+        return Markup('<p class="empty">The instance has no coordinates to draw.</p>')
+    xs, ys = [float(c[0]) for c in coords], [float(c[1]) for c in coords]
+    pad = 14
+    span = max(max(xs) - min(xs), max(ys) - min(ys)) or 1.0
+
+    def p(i: int) -> str:
+        x = pad + (size - 2 * pad) * (xs[i] - min(xs)) / span
+        y = size - pad - (size - 2 * pad) * (ys[i] - min(ys)) / span
+        return f"{x:.1f},{y:.1f}"
+
+    out = [
+        f'<svg class="chart map" viewBox="0 0 {size} {size}" role="img" aria-label="{escape(title)}"'
+        f' xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
+    ]
+    for k, route in enumerate(routes):
+        pts = " ".join(p(i) for i in [0, *route, 0] if 0 <= i < len(coords))
+        out.append(
+            f'<polyline fill="none" stroke="{PALETTE[k % len(PALETTE)]}" stroke-width="1.5" points="{pts}"/>'
+        )
+    for i in range(1, len(coords)):
+        x, y = p(i).split(",")
+        out.append(f'<circle cx="{x}" cy="{y}" r="2.5" fill="#333"/>')
+    x0, y0 = (float(v) for v in p(0).split(","))
+    out.append(f'<rect x="{x0 - 5:.1f}" y="{y0 - 5:.1f}" width="10" height="10" fill="#D55E00"/></svg>')
+    return Markup("".join(out))
+
+
+def gantt(on: dict[str, Sequence[int]], *, title: str, width: int = 640, row: int = 20) -> Markup:
+    """Unit commitment as a Gantt chart: one row per unit, a filled cell per period it is on."""
+    if not on:
+        return Markup('<p class="empty">No schedule.</p>')
+    periods = max(len(v) for v in on.values()) or 1
+    left, top = 110, 6
+    cell = (width - left - 10) / periods
+    height = top * 2 + row * len(on) + 16
+    out = [
+        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}"'
+        f' xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
+    ]
+    for r, (unit, states) in enumerate(on.items()):
+        y = top + r * row
+        out.append(
+            f'<text x="{left - 8}" y="{y + row * 0.7:.1f}" text-anchor="end" class="tick">{escape(unit)}</text>'
+        )
+        for t, state in enumerate(states):
+            if state:
+                out.append(
+                    f'<rect x="{left + t * cell:.1f}" y="{y + 3}" width="{max(cell - 1, 1):.1f}"'
+                    f' height="{row - 6}" fill="{PALETTE[r % len(PALETTE)]}"/>'
+                )
+    out.append(
+        f'<text x="{left}" y="{height - 3}" class="axis">periods 1 to {periods} (filled: unit on)</text>'
+    )
+    out.append("</svg>")
+    return Markup("".join(out))

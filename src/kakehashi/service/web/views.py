@@ -153,15 +153,32 @@ def job_detail(state: State, project_id: str, job_id: str) -> dict[str, Any]:
 
 
 def _domain(job: Job, result: Any) -> dict[str, Any] | None:
-    """The app's interpretation and validation for a job submitted as domain input, else None."""
+    """The app's interpretation, validation and picture (route map, weights, unit-commitment
+    Gantt) for a job submitted as domain input, else None."""
     from kakehashi.service import domain
 
     try:
         metadata = json.loads(job.problem_json).get("metadata") or {}
         record = domain.app_of(metadata) if isinstance(metadata, dict) else None
-        return None if record is None else dict(domain.answer(record, result))
+        if record is None:
+            return None
+        out = dict(domain.answer(record, result))
     except Exception as exc:  # an answer the app cannot read is shown as such, not a 500
         return {"valid": False, "violations": [f"could not interpret the answer: {type(exc).__name__}"]}
+    answer = out.get("answer") or {}
+    app = out.get("app")
+    if app == "routing" and answer.get("routes") is not None:
+        coords = (record.get("instance") or {}).get("coords") or []
+        out["picture"] = charts.route_map(
+            coords, [r.get("nodes", []) for r in answer["routes"]], title=f"Routes of {job.problem_name}"
+        )
+    elif app == "portfolio" and isinstance(answer.get("weights"), dict):
+        out["picture"] = charts.bar_chart(
+            sorted(answer["weights"].items(), key=lambda kv: -kv[1]), title="Portfolio weights", unit=""
+        )
+    elif app == "unit-commitment" and isinstance(answer.get("on"), dict):
+        out["picture"] = charts.gantt(answer["on"], title=f"Unit commitment of {job.problem_name}")
+    return out
 
 
 def usage(state: State, project_id: str, period: metering.Period) -> dict[str, Any]:
