@@ -100,9 +100,8 @@ def job_detail(state: State, project_id: str, job_id: str) -> dict[str, Any]:
     legs = result.legs or []
     series = [charts.Series(leg.backend, [(float(t), float(e)) for t, e in leg.trajectory]) for leg in legs]
     if not any(s.points for s in series) and result.trajectory:
-        series = [
-            charts.Series(result.provenance.backend or job.backend, [tuple(p) for p in result.trajectory])
-        ]  # type: ignore[misc]
+        points = [(float(t), float(e)) for t, e in result.trajectory]
+        series = [charts.Series(result.provenance.backend or job.backend, points)]
     out["convergence"] = charts.line_chart(
         series,
         title=f"Convergence of {job.problem_name}: best target energy against time",
