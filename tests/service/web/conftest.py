@@ -30,11 +30,12 @@ ADMIN = "admin-web-secret"
 
 
 def chromium_path() -> str | None:
-    """The system Chromium (Debian's ``chromium`` package), or None."""
-    found = os.environ.get("KAKEHASHI_CHROMIUM") or next(
-        (p for p in CHROMIUM_PATHS if Path(p).exists()), None
-    )
-    return found or shutil.which("chromium")
+    """The system Chromium (Debian's ``chromium`` package), or None. ``KAKEHASHI_CHROMIUM`` names
+    another binary; ``KAKEHASHI_CHROMIUM=none`` turns the browser tests off."""
+    chosen = os.environ.get("KAKEHASHI_CHROMIUM")
+    if chosen:
+        return chosen if chosen != "none" and Path(chosen).exists() else None
+    return next((p for p in CHROMIUM_PATHS if Path(p).exists()), None) or shutil.which("chromium")
 
 
 @dataclass
@@ -98,6 +99,19 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             assert proc.poll() is None, log.read_text()[-2000:]
             assert time.monotonic() < deadline, "kakehashi serve did not become ready in 60 s"
             time.sleep(0.1)
+        # the service's first estimate imports every backend's SDK (tens of seconds on a loaded
+        # machine); pay it here, outside the browser's timeouts
+        from kakehashi.examples import path as example
+        from kakehashi.model.readers import read
+
+        problem = read(example("knapsack50.lp")).to_dict()
+        warm = httpx.post(
+            base + "/v1/estimate",
+            json={"problem": problem, "time_limit": 1.0},
+            headers={"Authorization": f"Bearer {token_a}"},
+            timeout=180,
+        )
+        assert warm.status_code == 200, warm.text
         yield Served(base, token_a, token_b, ADMIN, log, db)
     finally:
         proc.terminate()

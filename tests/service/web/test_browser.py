@@ -21,7 +21,7 @@ from kakehashi.service import jobs
 from kakehashi.service.jobs import JobStatus
 from tests.service.web.conftest import Served
 
-pytestmark = [pytest.mark.network, pytest.mark.timeout(180)]
+pytestmark = [pytest.mark.network, pytest.mark.timeout(300)]
 
 XSS = "<script>alert(1)</script>"
 #: Roles of form controls that must carry an accessible name.
@@ -73,9 +73,10 @@ def _usage_runs(page: Any, served: Served) -> int:
     return int(page.locator("#total-runs").inner_text())
 
 
-def test_dashboard_scenario(served: Served, browser: Any, shots: Path) -> None:
+def test_dashboard_scenario(browser: Any, served: Served, shots: Path) -> None:
     dialogs: list[str] = []
     ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    ctx.set_default_timeout(60_000)  # generous: CI runs this beside other tests on few cores
     page = ctx.new_page()
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     unnamed: list[str] = []
@@ -164,6 +165,7 @@ def test_dashboard_scenario(served: Served, browser: Any, shots: Path) -> None:
     # the phone layout
     phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
     phone.add_cookies([{k: cookie[k] for k in ("name", "value", "domain", "path", "httpOnly", "sameSite")}])
+    phone.set_default_timeout(60_000)
     ph = phone.new_page()
     ph.goto(f"{served.url}/jobs/{lp_id}")
     ph.screenshot(path=str(shots / "job-390.png"), full_page=True)
@@ -178,6 +180,7 @@ def test_dashboard_scenario(served: Served, browser: Any, shots: Path) -> None:
 
     # another project's job is 404 in the browser too
     beta = browser.new_context()
+    beta.set_default_timeout(60_000)
     bp = beta.new_page()
     _sign_in(bp, served, served.token_b)
     response = bp.goto(f"{served.url}/jobs/{lp_id}")

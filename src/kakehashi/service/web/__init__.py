@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from kakehashi.exceptions import KakehashiError
 from kakehashi.service.problems import HttpProblem, status_for
 from kakehashi.service.quotas import QuotaExceededError
-from kakehashi.service.web import routes
+from kakehashi.service.web import page, routes
 from kakehashi.service.web.sessions import CsrfError
 
 log = logging.getLogger("kakehashi.web")
@@ -36,7 +36,7 @@ def is_dashboard_path(path: str) -> bool:
 
 def _status(exc: Exception) -> tuple[int, str]:
     """HTTP status and a one-line message for an error on a dashboard page."""
-    if isinstance(exc, CsrfError | routes.Forbidden):
+    if isinstance(exc, CsrfError | page.Forbidden):
         return 403, str(exc)
     if isinstance(exc, QuotaExceededError):
         return exc.status, str(exc)
@@ -57,7 +57,7 @@ def _problem_page(request: Request, exc: Exception) -> Response:
         log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     field = getattr(exc, "field", None)
     title = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
-    return routes.render(
+    return page.render(
         request, "problem.html", status=status, code=status, title=title, detail=detail, field=field
     )
 
@@ -70,7 +70,7 @@ def install(app: FastAPI) -> None:
     async def sign_in(request: Request, exc: Exception) -> Response:
         return RedirectResponse("/signin", status_code=303)
 
-    app.add_exception_handler(routes.SignInRequired, sign_in)
+    app.add_exception_handler(page.SignInRequired, sign_in)
     for cls in (
         KakehashiError,
         QuotaExceededError,
