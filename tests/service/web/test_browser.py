@@ -48,6 +48,7 @@ def _submit(page: Any, served: Served, file: str, backend: str, time_limit: str,
     page.wait_for_url(re.compile(r"/submit$"))
     table = page.locator("table.estimates")
     assert table.locator("tbody tr").count() >= 1  # the estimate, before anything is submitted
+    assert _unnamed_controls(page) == []
     page.get_by_role("button", name="Submit the job").click()
     page.wait_for_url(re.compile(r"/jobs/job_[0-9a-f]+$"))
     return str(page.url.rsplit("/", 1)[-1])
@@ -57,14 +58,16 @@ def _unnamed_controls(page: Any) -> list[str]:
     """Form controls without an accessible name, from Chromium's own accessibility tree (CDP)."""
     cdp = page.context.new_cdp_session(page)
     nodes = cdp.send("Accessibility.getFullAXTree")["nodes"]
-    bad = []
+    bad, seen = [], 0
     for n in nodes:
         role = (n.get("role") or {}).get("value")
         if role in CONTROL_ROLES and not n.get("ignored"):
+            seen += 1
             name = ((n.get("name") or {}).get("value") or "").strip()
             if not name:
                 bad.append(f"{page.url}: {role}")
     cdp.detach()
+    assert seen >= 1, f"no form controls in the accessibility tree of {page.url}"
     return bad
 
 
@@ -99,6 +102,7 @@ def test_dashboard_scenario(browser: Any, served: Served, shots: Path) -> None:
     # the LP waits behind it: QUEUED on its page, then live changes without a reload
     lp_id = _submit(page, served, example("knapsack50.lp"), "sa,tabu", "2", name=XSS)
     assert page.locator("#job-state").inner_text() == "QUEUED"
+    unnamed += _unnamed_controls(page)  # the job page, with its cancel button
     page.evaluate(
         """() => { window.__seen = [document.getElementById('job-state').textContent];
         window.__same_document = true;
@@ -116,6 +120,9 @@ def test_dashboard_scenario(browser: Any, served: Served, shots: Path) -> None:
     other.get_by_role("button", name="Cancel job").click()
     other.locator("#job-state", has_text="CANCELLED").wait_for(timeout=30_000)
     assert jobs.get(served.db, _project_id(served, "alpha"), long_id).status == JobStatus.CANCELLED
+    # the list in that tab follows the LP too (polling), without a reload
+    other.goto(served.url + "/jobs")
+    other.evaluate("window.__same_document = true")
 
     page.locator("#job-state", has_text="SUCCEEDED").wait_for(timeout=60_000)
     seen = page.evaluate("window.__seen")
@@ -130,6 +137,9 @@ def test_dashboard_scenario(browser: Any, served: Served, shots: Path) -> None:
     assert job.status == JobStatus.SUCCEEDED and result_json is not None
     assert objective == pytest.approx(job.objective, rel=1e-6)
     page.screenshot(path=str(shots / "job-1280.png"), full_page=True)
+    other.locator(f'tr[data-job="{lp_id}"] [data-field="status"]', has_text="SUCCEEDED").wait_for()
+    assert other.evaluate("window.__same_document") is True
+    other.close()
 
     # the jobs list shows both, with their final states
     page.goto(served.url + "/jobs")
