@@ -306,3 +306,18 @@ def test_a_routing_job_is_drawn_as_its_routes(h: Harness) -> None:
     assert (
         svg.count("<circle") == customers == len(depot.read_text().strip().splitlines()) - 2
     )  # header, depot
+
+
+def test_benchmark_report_charts_are_served_only_for_stored_results(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(
+        bench_view.RESULTS_ENV, str(Path(__file__).parents[3] / "benchmarks" / "results" / "bench")
+    )
+    sign_in(h, h.token_a)
+    page = h.client.get("/benchmarks").text
+    assert "/benchmarks/maxcut-gset-test-G27-G28/report.png" in page
+    r = h.client.get("/benchmarks/maxcut-gset-test-G27-G28/report.png")
+    assert r.status_code == 200 and r.content.startswith(b"\x89PNG")
+    assert h.client.get("/benchmarks/..%2F..%2Fsrc/report.png").status_code == 404
+    assert h.client.get("/benchmarks/qoblib-mis-subset/report.png").status_code == 404  # it has none

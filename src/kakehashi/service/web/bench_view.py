@@ -30,6 +30,15 @@ def _mean(values: list[float]) -> float | None:
     return statistics.fmean(values) if values else None
 
 
+def report_png(directory: str, root: Path | None = None) -> Path | None:
+    """The ``report.png`` of one stored result (by its directory name), or None. Only names that
+    :func:`leaderboards` lists are served, so no path outside the results directory is reachable."""
+    for board in leaderboards(root):
+        if board["directory"] == directory and board["report_png"]:
+            return (root or results_dir()) / directory / "report.png"
+    return None
+
+
 def leaderboards(root: Path | None = None) -> list[dict[str, Any]]:
     """One leaderboard per stored result: suite, machine, command and ranked rows."""
     root = root or results_dir()
@@ -76,6 +85,7 @@ def leaderboards(root: Path | None = None) -> list[dict[str, Any]]:
                 "command": manifest.get("command", ""),
                 "started": manifest.get("started", ""),
                 "rows": rows,
+                "report_png": (path.parent / "report.png").is_file(),
             }
         )
     return boards

@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 
 from kakehashi.exceptions import AuthError, ModelError
 from kakehashi.service import jobs, tenancy
@@ -95,6 +95,8 @@ def build_router() -> APIRouter:
             )
             _set_signin_cookie(refused, token)
             return refused
+        # a fresh secret at every sign-in; the browser's previous session (if any) ends
+        await run_in_threadpool(sessions.sign_out, state.db, session_cookie(request))
         response = RedirectResponse("/", status_code=303)
         response.set_cookie(
             sessions.SESSION_COOKIE,
@@ -275,6 +277,15 @@ def build_router() -> APIRouter:
         state = get_state(request)
         await user_of(request, state)
         return render(request, "benchmarks.html", suites=await run_in_threadpool(bench_view.leaderboards))
+
+    @router.get("/benchmarks/{directory}/report.png")
+    async def benchmark_chart(request: Request, directory: str) -> Response:
+        state = get_state(request)
+        await user_of(request, state)
+        png = await run_in_threadpool(bench_view.report_png, directory)
+        if png is None:
+            raise jobs.JobNotFoundError(f"no stored report chart for {directory[:100]!r}")
+        return FileResponse(png, media_type="image/png", headers={"Cache-Control": "no-store"})
 
     admin_pages.add_routes(router)
     return router
