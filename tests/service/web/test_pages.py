@@ -81,7 +81,8 @@ def test_sign_in_refuses_a_wrong_token_and_a_missing_csrf(h: Harness) -> None:
     assert "kh_session" not in h.client.cookies
 
 
-def test_sign_out_and_expiry_end_the_session(h: Harness) -> None:
+def test_sign_out_and_expiry_end_the_session(any_harness: Harness) -> None:
+    h = any_harness  # SQLite and PostgreSQL: the sessions table lives in the service's database
     csrf = sign_in(h, h.token_a)
     assert h.client.get("/jobs").status_code == 200
     with h.db.write() as s:
