@@ -1,6 +1,7 @@
 """``kakehashi serve --demo`` (what ``make run`` does): once the API answers, create a ``demo``
-project and token, print the URL and token, submit the bundled examples over HTTP and print their
-results. The service keeps running afterwards."""
+project and token, print the dashboard's URL and the token, submit the bundled examples over HTTP
+(one of them as a race of two backends, so the dashboard has a convergence chart with two legs)
+and print their results. The service keeps running afterwards."""
 
 from __future__ import annotations
 
@@ -17,7 +18,12 @@ from kakehashi.service.store.db import Database
 log = logging.getLogger("kakehashi.demo")
 
 #: (bundled file, backend) pairs submitted by the demo.
-EXAMPLES = [("knapsack50.lp", "auto"), ("maxcut40.txt", "auto"), ("production.mps", "auto")]
+EXAMPLES: list[tuple[str, str | list[str]]] = [
+    ("knapsack50.lp", "auto"),
+    ("maxcut40.txt", "auto"),
+    ("production.mps", "auto"),
+    ("maxcut40.txt", ["sa", "tabu"]),
+]
 
 
 def run_demo(url: str, db: Database, *, time_limit: float = 5.0, ready_timeout: float = 60.0) -> None:
@@ -35,6 +41,7 @@ def run_demo(url: str, db: Database, *, time_limit: float = 5.0, ready_timeout: 
         tenancy.create_project(db, "demo")
     token = tenancy.create_token(db, "demo", label="make run").secret
     print(f"kakehashi is serving at {url}  (OpenAPI docs: {url}/docs)", flush=True)
+    print(f"dashboard: {url}/  (sign in with the demo token below)", flush=True)
     print(f"demo project token (shown once): {token}", flush=True)
     print(f"try: KAKEHASHI_URL={url} KAKEHASHI_TOKEN={token} kakehashi jobs", flush=True)
     with Client(url, token) as client:

@@ -69,13 +69,15 @@ def handle(request: dict[str, Any], emit: Callable[[dict[str, Any]], None] | Non
         from kakehashi.solver import solve
 
         problem = Problem.from_dict(request["problem"])
-        if request.get("backend", "auto") == "auto":
+        backend = str(request.get("backend", "auto"))
+        if backend == "auto":
             from kakehashi.service.history import use_service_history
 
             use_service_history()  # the learned router reads the platform's own history
         result = solve(
             problem,
-            backend=request.get("backend", "auto"),
+            # a race is stored as "a,b" (jobs.backend); solve() takes the list of names
+            backend=backend.split(",") if "," in backend else backend,
             time_limit=float(request.get("time_limit", 10.0)),
             seed=request.get("seed"),
             params=request.get("params") or None,

@@ -39,7 +39,7 @@ def _project(p: Project) -> ProjectOut:
     return ProjectOut(id=p.id, name=p.name, created_at=datetime.fromtimestamp(p.created_at, tz=UTC))
 
 
-def _terms(state: State, project: str) -> TermsOut:
+def terms_of(state: State, project: str) -> TermsOut:
     p = tenancy.find_project(state.db, project)
     with state.db.read() as s:
         proj = s.get(Project, p.id)
@@ -56,7 +56,26 @@ def _terms(state: State, project: str) -> TermsOut:
     )
 
 
-def _machine(state: State, name: str, up: bool, reason: str) -> dict[str, Any]:
+def set_price_audited(state: State, subject: str, price: float | None, reason: str) -> None:
+    """Override the unit price (yen per machine-second) of a pool machine or hardware kind (None
+    removes it), auditing the old value; :class:`MachineNotFoundError` for an unknown subject."""
+    with state.db.read() as s:
+        pool = state.pool.base(s, time.time())
+        old_overrides = quotas.price_overrides(s)
+    machine = next((m for m in pool.machines if m.name == subject), None)
+    if machine is not None and not quotas.is_default_pool(pool):
+        old: float | None = machine.price_yen_per_second
+    elif subject in state.config.prices or subject in {k.value for k in HardwareKind}:
+        old = state.config.prices.get(subject)
+    elif machine is not None:
+        old = state.config.price(machine.kind.value)
+    else:
+        raise MachineNotFoundError(f"no machine or hardware kind {subject!r} in the pool")
+    old = old_overrides.get(subject, old)
+    quotas.set_price(state.db, subject, price, old=old, reason=reason)
+
+
+def set_machine(state: State, name: str, up: bool, reason: str) -> dict[str, Any]:
     with state.db.read() as s:
         pool = state.pool.base(s, time.time())
     quotas.set_machine_state(state.db, pool, name, up, reason=reason)
@@ -109,23 +128,7 @@ def build_router() -> APIRouter:
         """Override the price (yen per machine-second) of a pool machine or a hardware kind; null
         removes the override. Every change is written to the audit trail."""
 
-        def run() -> None:
-            with state.db.read() as s:
-                pool = state.pool.base(s, time.time())
-                old_overrides = quotas.price_overrides(s)
-            machine = next((m for m in pool.machines if m.name == subject), None)
-            if machine is not None and not quotas.is_default_pool(pool):
-                old: float | None = machine.price_yen_per_second
-            elif subject in state.config.prices or subject in {k.value for k in HardwareKind}:
-                old = state.config.prices.get(subject)
-            elif machine is not None:
-                old = state.config.price(machine.kind.value)
-            else:
-                raise MachineNotFoundError(f"no machine or hardware kind {subject!r} in the pool")
-            old = old_overrides.get(subject, old)
-            quotas.set_price(state.db, subject, body.price_yen_per_second, old=old, reason=body.reason)
-
-        await run_in_threadpool(run)
+        await run_in_threadpool(set_price_audited, state, subject, body.price_yen_per_second, body.reason)
         return await prices(state)
 
     @router.put(
@@ -139,7 +142,7 @@ def build_router() -> APIRouter:
                 state.db, project, body.limit, unit=body.unit, period=body.period, reason=body.reason
             )
         )
-        return await run_in_threadpool(_terms, state, project)
+        return await run_in_threadpool(terms_of, state, project)
 
     @router.put(
         "/projects/{project}/terms", response_model=TermsOut, summary="Set a project's terms (audited)"
@@ -151,21 +154,21 @@ def build_router() -> APIRouter:
             k: getattr(body, k) for k in ("tier", "discount", "shares") if k in body.model_fields_set
         }
         await run_in_threadpool(lambda: quotas.set_terms(state.db, project, reason=body.reason, **changes))
-        return await run_in_threadpool(_terms, state, project)
+        return await run_in_threadpool(terms_of, state, project)
 
     @router.get("/projects/{project}/terms", response_model=TermsOut, summary="A project's terms and quota")
     async def get_terms(project: str, state: StateDep) -> TermsOut:
-        return await run_in_threadpool(_terms, state, project)
+        return await run_in_threadpool(terms_of, state, project)
 
     @router.post("/machines/{name}/down", response_model=PoolOut, summary="Mark a machine down (audited)")
     async def machine_down(name: str, body: MachineStateSet, state: StateDep) -> dict[str, Any]:
         """Take a pool machine out of service now: jobs needing it wait, or run on an alternative
         their submitter allowed; running jobs finish."""
-        return await run_in_threadpool(_machine, state, name, False, body.reason)
+        return await run_in_threadpool(set_machine, state, name, False, body.reason)
 
     @router.post("/machines/{name}/up", response_model=PoolOut, summary="Mark a machine up (audited)")
     async def machine_up(name: str, body: MachineStateSet, state: StateDep) -> dict[str, Any]:
-        return await run_in_threadpool(_machine, state, name, True, body.reason)
+        return await run_in_threadpool(set_machine, state, name, True, body.reason)
 
     @router.get(
         "/audit", response_model=list[AuditOut], summary="Audit trail of quota, price and term changes"

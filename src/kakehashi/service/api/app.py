@@ -168,6 +168,9 @@ def create_app(
     app.include_router(federation_routes.build_router())
     app.include_router(admin_routes.build_router())
     app.include_router(ops_routes.build_router())
+    from kakehashi.service import web  # here: web imports the route modules of this package
+
+    web.install(app)  # the dashboard at / (HTML error pages on its paths only)
     app.add_middleware(BoundedBody, config=config)
     app.add_middleware(AccessLog)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

@@ -12,9 +12,32 @@ from fastapi.concurrency import run_in_threadpool
 from kakehashi.model.problem import Problem
 from kakehashi.service import peers, pool_state, scheduling
 from kakehashi.service.api import submission
-from kakehashi.service.api.deps import ProjectDep, StateDep
+from kakehashi.service.api.deps import ProjectDep, State, StateDep
 from kakehashi.service.api.schemas import EstimateOut, EstimateRequest, PoolOut
 from kakehashi.service.history import history_path
+
+
+def estimate_rows(state: State, problem: Problem, project: str, time_limit: float) -> list[dict[str, Any]]:
+    """Wait, run time and cost (yen, after ``project``'s discount) of ``problem`` on each backend
+    of the live pool, as JSON-ready dicts (see :func:`kakehashi.pool.estimate.estimate`)."""
+    from kakehashi.pool.estimate import estimate as run_estimate
+
+    with state.db.read() as s:
+        snap = pool_state.snapshot(s, state.pool, time.time())
+    hist = history_path()
+    rows = run_estimate(
+        problem,
+        snap.config,
+        project=project,
+        time_limit=time_limit,
+        now=snap.now,
+        queue=snap.queue,
+        running=snap.running,
+        down=sorted(snap.down),
+        usage=snap.usage,
+        history=hist if hist.exists() else None,
+    )
+    return [json.loads(json.dumps(r.to_dict(), default=str)) for r in rows]
 
 
 def build_router() -> APIRouter:
@@ -57,8 +80,6 @@ def build_router() -> APIRouter:
 
         # the body's size and JSON limits are enforced by BoundedBody (413/422) before this runs
         def run() -> dict[str, Any]:
-            from kakehashi.pool.estimate import estimate as run_estimate
-
             variables = body.problem.get("variables")
             constraints = body.problem.get("constraints")
             submission._check_size(
@@ -70,22 +91,7 @@ def build_router() -> APIRouter:
                 lambda: Problem.from_dict(body.problem, source="request"), "problem document"
             )
             submission._check_size(state.config, problem.num_variables, problem.num_constraints)
-            with state.db.read() as s:
-                snap = pool_state.snapshot(s, state.pool, time.time())
-            hist = history_path()
-            rows = run_estimate(
-                problem,
-                snap.config,
-                project=project.name,
-                time_limit=body.time_limit,
-                now=snap.now,
-                queue=snap.queue,
-                running=snap.running,
-                down=sorted(snap.down),
-                usage=snap.usage,
-                history=hist if hist.exists() else None,
-            )
-            out = [json.loads(json.dumps(r.to_dict(), default=str)) for r in rows]
+            out = estimate_rows(state, problem, project.name, body.time_limit)
             return {
                 "problem": problem.name,
                 "project": project.name,

@@ -291,3 +291,22 @@ class Forward(Base):
     remote_job_id: Mapped[str] = mapped_column(String(40))
     idempotency_key: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[float] = mapped_column(Float)
+
+
+class WebSession(Base):
+    """A signed-in dashboard browser. The cookie holds a random secret; only its sha256 is stored.
+
+    ``project_id`` is the project whose token signed in (None for an admin session);
+    ``csrf_token`` is what every form of this session must send back; ``expires_at`` (UNIX s)
+    ends the session whatever happens.
+    """
+
+    __tablename__ = "web_sessions"
+    __table_args__ = (Index("ix_web_sessions_expires", "expires_at"),)
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    project_id: Mapped[str | None] = mapped_column(ForeignKey("projects.id"), nullable=True)
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[float] = mapped_column(Float)
+    expires_at: Mapped[float] = mapped_column(Float)
