@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from kakehashi.bench.manifest import LoadSampler, build_manifest
+from kakehashi.bench.appcases import APP_FORMATS, AppCase, load_case, run_case
 from kakehashi.bench.suite import Suite, load_problem
 from kakehashi.exceptions import KakehashiError, ModelError
 from kakehashi.model.problem import Problem
@@ -176,6 +177,38 @@ def run_one(problem: Problem, cell: Cell, suite: Suite,
     return record
 
 
+def load_instance(suite: Suite, ident: str, *, root: Path | None = None) -> Problem | AppCase:
+    """A suite instance, hash-checked: a Problem, or an :class:`AppCase` for application formats."""
+    inst = suite.instance(ident)
+    if inst.format in APP_FORMATS:
+        from kakehashi.datasets.location import data_dir
+
+        return load_case(inst, root=root if root is not None else data_dir(), sense=suite.sense)
+    return load_problem(inst, root=root)
+
+
+def run_app(case: AppCase, cell: Cell, suite: Suite) -> dict[str, Any]:
+    """One run of an application instance (:mod:`kakehashi.bench.appcases`) as a run record."""
+    params, specific = suite.tuning.params_for(cell.instance, cell.backend)
+    record: dict[str, Any] = {
+        "key": cell.key, "instance": cell.instance, "sha256": case.sha256, "backend": cell.backend,
+        "budget": cell.budget, "seed": cell.seed, "params": params, "instance_specific": specific,
+        "started": datetime.now(UTC).isoformat(timespec="seconds"), "load1_start": os.getloadavg()[0],
+    }
+    record.update(run_case(case, cell.backend, cell.budget, cell.seed, params))
+    if record.get("feasible") and record.get("objective") is not None and case.best_known is not None:
+        best = case.best_known
+        record["gap"] = abs(record["objective"] - best) / max(abs(best), 1e-12)
+    else:
+        record["gap"] = None
+    record.setdefault("bound", None)
+    record.setdefault("versions", {})
+    record.setdefault("hardware", None)
+    record.setdefault("legs", [])
+    record.setdefault("route", None)
+    return record
+
+
 def read_runs(out: Path) -> list[dict[str, Any]]:
     """The runs recorded so far in ``out/runs.jsonl`` (a torn last line is ignored)."""
     path = out / RUNS_FILE
@@ -227,7 +260,7 @@ def run_suite(
     done = {r["key"] for r in read_runs(out)}
     todo = [c for c in cells if c.key not in done]
     started = datetime.now(UTC).isoformat(timespec="seconds")
-    problems: dict[str, Problem] = {}
+    problems: dict[str, Problem | AppCase] = {}
     hashes: dict[str, str] = {}
     for ident in dict.fromkeys(c.instance for c in cells):
         inst = suite.instance(ident)
@@ -239,8 +272,12 @@ def run_suite(
                 progress(count, len(cells), f"{cell.instance} {cell.backend} {cell.budget:g}s seed {cell.seed}")
             if cell.instance not in problems:
                 problems.clear()  # one instance in memory at a time (cells are instance-major)
-                problems[cell.instance] = load_problem(suite.instance(cell.instance), root=data_root)
-            record = run_one(problems[cell.instance], cell, suite, solve=solve)
+                problems[cell.instance] = load_instance(suite, cell.instance, root=data_root)
+            case = problems[cell.instance]
+            if isinstance(case, AppCase):
+                record = run_app(case, cell, suite)
+            else:
+                record = run_one(case, cell, suite, solve=solve)
             _append(out, record)
             count += 1
         if progress:
