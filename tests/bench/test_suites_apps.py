@@ -55,7 +55,7 @@ def test_portfolio_run_is_valid_and_above_the_frontier(tmp_path: Path, data_dir:
     from kakehashi.apps.portfolio.instance import read_orlib
 
     suite = load_suite("orlib-portfolio")
-    doc = run_suite(suite, tmp_path, backends=["sa"], budgets=[0.5], seeds=[0], instances=["port1-lam0.5"],
+    doc = run_suite(suite, tmp_path, backends=["tabu"], budgets=[0.5], seeds=[0], instances=["port1-lam0.5"],
                     data_root=data_dir)
     (run,) = doc["runs"]
     assert run["status"] == "FEASIBLE", run.get("error")
