@@ -20,8 +20,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from kakehashi.bench.manifest import LoadSampler, build_manifest
 from kakehashi.bench.appcases import APP_FORMATS, AppCase, load_case, run_case
+from kakehashi.bench.manifest import LoadSampler, build_manifest
 from kakehashi.bench.suite import Suite, load_problem
 from kakehashi.exceptions import KakehashiError, ModelError
 from kakehashi.model.problem import Problem
@@ -150,6 +150,9 @@ def run_one(problem: Problem, cell: Cell, suite: Suite,
             result.feasible = False
             result.status = Status.INFEASIBLE
             result.gap = None
+    extra = getattr(solver, "last_run", None)
+    if isinstance(extra, dict):  # a service run (kakehashi.bench.remote): job id, queue, machine kind
+        record.update(extra)
     traj, source = trajectory(result, problem)
     raw_traj = getattr(result, "trajectory", None)
     route = result.info.get("route")
@@ -250,8 +253,12 @@ def run_suite(
     progress: Callable[[int, int, str], None] | None = None,
     solve: Callable[..., Result] | None = None,
     data_root: Path | None = None,
+    service: str | None = None,
 ) -> dict[str, Any]:
     """Run (or resume) a benchmark into ``out``; return the result document (also written).
+
+    ``service``: the URL of the service ``solve`` submits to (a :class:`~kakehashi.bench.remote.ServiceSolve`);
+    recorded in ``invocation.service`` with the machine kinds the runs used.
 
     ``progress(done, total, description)`` is called before and after every run.
     """
@@ -275,6 +282,10 @@ def run_suite(
                 problems[cell.instance] = load_instance(suite, cell.instance, root=data_root)
             case = problems[cell.instance]
             if isinstance(case, AppCase):
+                if service:
+                    raise ModelError(f"instance {case.id} ({case.format}) runs through its application "
+                                     "pipeline, which 'bench run --url' does not submit yet; run it locally",
+                                     field="--url")
                 record = run_app(case, cell, suite)
             else:
                 record = run_one(case, cell, suite, solve=solve)
@@ -299,6 +310,9 @@ def run_suite(
         "seeds": seed_list,
         "instances": list(hashes),
     }
+    if service:
+        invocation["service"] = {"url": service,
+                                 "machine_kinds": sorted({str(r.get("machine_kind") or "cpu") for r in runs})}
     doc = {
         "format": FORMAT,
         "suite": suite.to_dict(),

@@ -15,7 +15,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import kakehashi
 from kakehashi.service import problems
-from kakehashi.service.api import admin_routes, jobs_routes, ops_routes, pool_routes, problem_schema
+from kakehashi.service.api import (
+    admin_routes,
+    benchmarks_routes,
+    jobs_routes,
+    ops_routes,
+    pool_routes,
+    problem_schema,
+)
 from kakehashi.service.api.body import BoundedBody
 from kakehashi.service.api.deps import State
 from kakehashi.service.config import ServiceConfig, load_config
@@ -158,6 +165,7 @@ def create_app(
     _install_outage_handler(app)
     app.include_router(jobs_routes.build_router(config))
     app.include_router(pool_routes.build_router())
+    app.include_router(benchmarks_routes.build_router(config.max_page_size))
     app.include_router(admin_routes.build_router())
     app.include_router(ops_routes.build_router())
     app.add_middleware(BoundedBody, config=config)
