@@ -94,14 +94,13 @@ def test_chemistry_run_is_within_chemical_accuracy_of_fci(tmp_path: Path, data_d
 
 
 def _lp_objective(path: Path, values: dict[str, float]) -> float:
-    """The objective of a Zimpl-written LP at ``values`` (reads only the objective row)."""
-    text = lzma.open(path, "rt").read()
-    head = text.split("Subject to")[0].split("\n", 1)[1] if "Subject to" in text else text
-    body = head.split(":", 1)[1] if ":" in head.split("Minimize")[-1] else head
-    toks = body.split("Minimize")[-1].split(":", 1)[-1].split()
+    """The objective of a Zimpl-written LP at ``values``, read from the file's objective row."""
+    with lzma.open(path, "rt") as fh:
+        text = fh.read()
+    row = text.split("Minimize", 1)[1].split("Subject to", 1)[0].split(":", 1)[1]
     total, coef = 0.0, 1.0
-    for tok in toks:
-        if tok in "+-":
+    for tok in row.split():
+        if tok in ("+", "-"):
             coef = -1.0 if tok == "-" else 1.0
             continue
         try:

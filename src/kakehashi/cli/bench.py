@@ -44,6 +44,14 @@ def _csv(text: str | None, kind: type, name: str) -> list[Any] | None:
     return items
 
 
+def _token(token: str | None) -> str:
+    from kakehashi.exceptions import AuthError
+
+    if not token:
+        raise AuthError("--url needs an API token: --token T or KAKEHASHI_TOKEN")
+    return token
+
+
 def _run(suite_name: str, *, backends: list[str] | None, budgets: list[float] | None,
          seeds: list[int] | None, instances: list[str] | None, out_dir: Path, command: list[str],
          url: str | None = None, token: str | None = None) -> dict[str, Any]:
@@ -54,7 +62,7 @@ def _run(suite_name: str, *, backends: list[str] | None, budgets: list[float] | 
         from kakehashi.bench.remote import ServiceSolve
         from kakehashi.client import Client
 
-        with Client(url, token) as client:
+        with Client(url, _token(token)) as client:
             return _run_with(suite, out_dir, backends, budgets, seeds, instances, command,
                              solve=ServiceSolve(client), service=url)
     return _run_with(suite, out_dir, backends, budgets, seeds, instances, command)
@@ -140,7 +148,7 @@ def publish(
     from kakehashi.client import Client
 
     doc = load_result(result)
-    with Client(url, token) as client:
+    with Client(url, _token(token)) as client:
         stored = client.publish_benchmark(doc)
     out.print(f"stored {stored['id']} ({stored['suite']}, {stored['runs']} runs)")
     for e in stored.get("entries") or []:
