@@ -23,6 +23,30 @@ from kakehashi.service.store import benchmarks
 from kakehashi.service.store.models import BenchmarkEntry, BenchmarkResult
 
 _NAME = r"^[A-Za-z0-9_.:+-]+$"
+#: The request body's schema (the fields :func:`kakehashi.bench.record.validate_result` requires).
+RESULT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "result.json of 'kakehashi bench run' (docs/benchmarking.md)",
+    "required": ["format", "suite", "manifest", "runs"],
+    "properties": {
+        "format": {"type": "string", "enum": ["kakehashi.bench/1"]},
+        "suite": {"type": "object", "required": ["name", "sense", "protocol", "instances"], "properties": {
+            "name": {"type": "string", "minLength": 1, "maxLength": 100},
+            "sense": {"type": "string", "enum": ["min", "max"]},
+            "protocol": {"type": "object", "required": ["epsilon"], "properties": {"epsilon": {"type": "number"}}},
+            "instances": {"type": "array", "items": {"type": "object", "required": ["id", "sha256"], "properties": {
+                "id": {"type": "string"}, "sha256": {"type": "string"},
+                "best_known": {"type": ["number", "null"]}}}}}},
+        "manifest": {"type": "object"},
+        "runs": {"type": "array", "items": {"type": "object",
+                                            "required": ["instance", "backend", "budget", "seed", "status", "feasible"],
+                                            "properties": {
+            "instance": {"type": "string"}, "backend": {"type": "string"}, "budget": {"type": "number"},
+            "seed": {"type": "integer"}, "feasible": {"type": "boolean"},
+            "status": {"type": "string", "enum": ["OPTIMAL", "FEASIBLE", "INFEASIBLE", "NO_SOLUTION", "TIMEOUT", "ERROR"]},
+            "objective": {"type": ["number", "null"]}, "wall_s": {"type": "number", "minimum": 0}}}},
+    },
+}
 
 
 class BenchmarkEntryOut(BaseModel):
@@ -109,8 +133,8 @@ def build_router(max_page_size: int = 200) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["benchmarks"])
 
     @router.post("/benchmarks", response_model=BenchmarkOut, status_code=201, summary="Store a benchmark result",
-                 openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
-                     "schema": {"type": "object", "description": "result.json of 'kakehashi bench run'"}}}}})
+                 openapi_extra={"requestBody": {"required": True,
+                                                "content": {"application/json": {"schema": RESULT_SCHEMA}}}})
     async def post_benchmark(request: Request, state: StateDep, project: ProjectDep) -> BenchmarkOut:
         """Store a ``kakehashi bench run`` result for this project (validated; 422 names a bad field)."""
         mtype = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
