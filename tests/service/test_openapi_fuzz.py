@@ -53,10 +53,11 @@ def test_every_operation_conforms_and_never_5xx(fuzz_harness: Harness, mode: str
     counts: dict[str, int] = {}
 
     def fuzz(name: str, op: object, token: str) -> None:
-        # a schema-valid problem document (jobs, estimates) can still be semantically wrong (unknown variables...)
+        # a schema-valid problem document (jobs, estimates) or bench result (runs naming instances
+        # the suite lacks) can still be semantically wrong (unknown variables...)
         # and a well-formed cursor can still be forged: both are 422 by design. Every other
         # check applies to every operation.
-        semantic = ("POST /v1/jobs", "GET /v1/jobs", "POST /v1/estimate")
+        semantic = ("POST /v1/jobs", "GET /v1/jobs", "POST /v1/estimate", "POST /v1/benchmarks", "GET /v1/benchmarks")
         excluded = [positive_data_acceptance] if name in semantic else []
         if mode == "negative":
             # lenient parsing (e.g. a UNIX time for a date-time query parameter) is fine; what

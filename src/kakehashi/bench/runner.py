@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from kakehashi.bench.appcases import APP_FORMATS, AppCase, load_case, run_case
 from kakehashi.bench.manifest import LoadSampler, build_manifest
 from kakehashi.bench.suite import Suite, load_problem
 from kakehashi.exceptions import KakehashiError, ModelError
@@ -149,6 +150,9 @@ def run_one(problem: Problem, cell: Cell, suite: Suite,
             result.feasible = False
             result.status = Status.INFEASIBLE
             result.gap = None
+    extra = getattr(solver, "last_run", None)
+    if isinstance(extra, dict):  # a service run (kakehashi.bench.remote): job id, queue, machine kind
+        record.update(extra)
     traj, source = trajectory(result, problem)
     raw_traj = getattr(result, "trajectory", None)
     route = result.info.get("route")
@@ -173,6 +177,38 @@ def run_one(problem: Problem, cell: Cell, suite: Suite,
         "target_trajectory": raw_traj if isinstance(raw_traj, list) and source != "result.trajectory" else None,
         "sample": encode_sample(problem, result.sample if result.feasible else {}),
     })
+    return record
+
+
+def load_instance(suite: Suite, ident: str, *, root: Path | None = None) -> Problem | AppCase:
+    """A suite instance, hash-checked: a Problem, or an :class:`AppCase` for application formats."""
+    inst = suite.instance(ident)
+    if inst.format in APP_FORMATS:
+        from kakehashi.datasets.location import data_dir
+
+        return load_case(inst, root=root if root is not None else data_dir(), sense=suite.sense)
+    return load_problem(inst, root=root)
+
+
+def run_app(case: AppCase, cell: Cell, suite: Suite) -> dict[str, Any]:
+    """One run of an application instance (:mod:`kakehashi.bench.appcases`) as a run record."""
+    params, specific = suite.tuning.params_for(cell.instance, cell.backend)
+    record: dict[str, Any] = {
+        "key": cell.key, "instance": cell.instance, "sha256": case.sha256, "backend": cell.backend,
+        "budget": cell.budget, "seed": cell.seed, "params": params, "instance_specific": specific,
+        "started": datetime.now(UTC).isoformat(timespec="seconds"), "load1_start": os.getloadavg()[0],
+    }
+    record.update(run_case(case, cell.backend, cell.budget, cell.seed, params))
+    if record.get("feasible") and record.get("objective") is not None and case.best_known is not None:
+        best = case.best_known
+        record["gap"] = abs(record["objective"] - best) / max(abs(best), 1e-12)
+    else:
+        record["gap"] = None
+    record.setdefault("bound", None)
+    record.setdefault("versions", {})
+    record.setdefault("hardware", None)
+    record.setdefault("legs", [])
+    record.setdefault("route", None)
     return record
 
 
@@ -217,8 +253,12 @@ def run_suite(
     progress: Callable[[int, int, str], None] | None = None,
     solve: Callable[..., Result] | None = None,
     data_root: Path | None = None,
+    service: str | None = None,
 ) -> dict[str, Any]:
     """Run (or resume) a benchmark into ``out``; return the result document (also written).
+
+    ``service``: the URL of the service ``solve`` submits to (a :class:`~kakehashi.bench.remote.ServiceSolve`);
+    recorded in ``invocation.service`` with the machine kinds the runs used.
 
     ``progress(done, total, description)`` is called before and after every run.
     """
@@ -227,7 +267,7 @@ def run_suite(
     done = {r["key"] for r in read_runs(out)}
     todo = [c for c in cells if c.key not in done]
     started = datetime.now(UTC).isoformat(timespec="seconds")
-    problems: dict[str, Problem] = {}
+    problems: dict[str, Problem | AppCase] = {}
     hashes: dict[str, str] = {}
     for ident in dict.fromkeys(c.instance for c in cells):
         inst = suite.instance(ident)
@@ -239,8 +279,16 @@ def run_suite(
                 progress(count, len(cells), f"{cell.instance} {cell.backend} {cell.budget:g}s seed {cell.seed}")
             if cell.instance not in problems:
                 problems.clear()  # one instance in memory at a time (cells are instance-major)
-                problems[cell.instance] = load_problem(suite.instance(cell.instance), root=data_root)
-            record = run_one(problems[cell.instance], cell, suite, solve=solve)
+                problems[cell.instance] = load_instance(suite, cell.instance, root=data_root)
+            case = problems[cell.instance]
+            if isinstance(case, AppCase):
+                if service:
+                    raise ModelError(f"instance {case.id} ({case.format}) runs through its application "
+                                     "pipeline, which 'bench run --url' does not submit yet; run it locally",
+                                     field="--url")
+                record = run_app(case, cell, suite)
+            else:
+                record = run_one(case, cell, suite, solve=solve)
             _append(out, record)
             count += 1
         if progress:
@@ -262,6 +310,9 @@ def run_suite(
         "seeds": seed_list,
         "instances": list(hashes),
     }
+    if service:
+        invocation["service"] = {"url": service,
+                                 "machine_kinds": sorted({str(r.get("machine_kind") or "cpu") for r in runs})}
     doc = {
         "format": FORMAT,
         "suite": suite.to_dict(),

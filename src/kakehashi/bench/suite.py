@@ -6,8 +6,9 @@ A suite file has three tables (the full schema is in ``docs/benchmarking.md``)::
     [protocol]   budgets (seconds per run), seeds, stop rule, epsilon, default backends
     [tuning]     policy, the declared training instances, parameters per backend and,
                  only where a policy allows it, parameters per instance
-    [[instance]] id, path (under the data directory), sha256, format (gset, lp, qs, or
-                 tsplib for TSPLIB .tsp / CVRPLIB .vrp files), source,
+    [[instance]] id, path (under the data directory), sha256, format (gset, lp, qs,
+                 tsplib for TSPLIB .tsp / CVRPLIB .vrp files, or one of the application
+                 formats of :mod:`kakehashi.bench.appcases`), source,
                  best_known, best_known_source, best_known_proven
 
 An instance is identified by the SHA-256 of its file: :func:`load_problem` refuses a file whose
@@ -29,7 +30,7 @@ from kakehashi.exceptions import ModelError
 from kakehashi.model.problem import Problem
 
 #: Instance file formats a suite may name.
-FORMATS = ("gset", "lp", "qs", "tsplib")
+FORMATS = ("gset", "lp", "qs", "tsplib", "orlib-portfolio", "unit-commitment", "molecule")
 #: Stop rules the runner implements: each run stops at its time budget.
 STOP_RULES = ("time_limit",)
 

@@ -4,6 +4,8 @@
 
     kakehashi bench suites
     kakehashi bench run SUITE [--backends a,b] [--budget 1,3] [--seeds N] [--instances G27,G28] [--out DIR]
+                              [--url URL --token T]   (every run a job of that service)
+    kakehashi bench publish RESULT.json --url URL --token T
     kakehashi bench report RESULT.json [--out DIR]
     kakehashi bench compare A.json B.json
     kakehashi bench rerun RESULT.json [--out DIR]
@@ -42,12 +44,35 @@ def _csv(text: str | None, kind: type, name: str) -> list[Any] | None:
     return items
 
 
+def _token(token: str | None) -> str:
+    from kakehashi.exceptions import AuthError
+
+    if not token:
+        raise AuthError("--url needs an API token: --token T or KAKEHASHI_TOKEN")
+    return token
+
+
 def _run(suite_name: str, *, backends: list[str] | None, budgets: list[float] | None,
-         seeds: list[int] | None, instances: list[str] | None, out_dir: Path, command: list[str]) -> dict[str, Any]:
-    from kakehashi.bench.runner import run_suite
+         seeds: list[int] | None, instances: list[str] | None, out_dir: Path, command: list[str],
+         url: str | None = None, token: str | None = None) -> dict[str, Any]:
     from kakehashi.bench.suite import load_suite
 
     suite = load_suite(suite_name)
+    if url:
+        from kakehashi.bench.remote import ServiceSolve
+        from kakehashi.client import Client
+
+        with Client(url, _token(token)) as client:
+            return _run_with(suite, out_dir, backends, budgets, seeds, instances, command,
+                             solve=ServiceSolve(client), service=url)
+    return _run_with(suite, out_dir, backends, budgets, seeds, instances, command)
+
+
+def _run_with(suite: Any, out_dir: Path, backends: list[str] | None, budgets: list[float] | None,
+              seeds: list[int] | None, instances: list[str] | None, command: list[str], *,
+              solve: Any = None, service: str | None = None) -> dict[str, Any]:
+    from kakehashi.bench.runner import run_suite
+
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=err, transient=False) as bar:
         task = bar.add_task(suite.name, total=None)
@@ -56,7 +81,7 @@ def _run(suite_name: str, *, backends: list[str] | None, budgets: list[float] | 
             bar.update(task, completed=done, total=total, description=f"{suite.name}: {what}")
 
         doc = run_suite(suite, out_dir, backends=backends, budgets=budgets, seeds=seeds, instances=instances,
-                        command=command, progress=progress)
+                        command=command, progress=progress, solve=solve, service=service)
     return doc
 
 
@@ -95,8 +120,11 @@ def run(
     seeds: Annotated[int | None, typer.Option("--seeds", help="Use seeds 0..N-1 (default: the suite's seeds).")] = None,
     instances: Annotated[str | None, typer.Option("--instances", help="Comma-separated subset of instance ids.")] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Output directory (default bench-results/SUITE).")] = None,
+    url: Annotated[str | None, typer.Option("--url", help="Run every cell as a job of this service.")] = None,
+    token: Annotated[str | None, typer.Option("--token", envvar="KAKEHASHI_TOKEN", help="API token for --url.")] = None,
 ) -> None:
-    """Run SUITE: every instance × backend × budget × seed through kakehashi.solve(); resumable."""
+    """Run SUITE: every instance × backend × budget × seed through kakehashi.solve() (or, with --url,
+    as jobs of that service: queued, placed and metered like any job); resumable."""
     from kakehashi.bench.suite import load_suite
     from kakehashi.exceptions import ModelError
 
@@ -105,8 +133,28 @@ def run(
     target = out_dir or Path("bench-results") / load_suite(suite).name
     doc = _run(suite, backends=_csv(backends, str, "--backends"), budgets=_csv(budget, float, "--budget"),
                seeds=None if seeds is None else list(range(seeds)), instances=_csv(instances, str, "--instances"),
-               out_dir=target, command=["kakehashi", *sys.argv[1:]])
+               out_dir=target, command=["kakehashi", *sys.argv[1:]], url=url, token=token)
     _print_summary(doc, target)
+
+
+@app.command("publish")
+def publish(
+    result: Annotated[Path, typer.Argument(help="A result.json (or its directory) of 'kakehashi bench run'.")],
+    url: Annotated[str, typer.Option("--url", envvar="KAKEHASHI_URL", help="The service to store it in.")],
+    token: Annotated[str | None, typer.Option("--token", envvar="KAKEHASHI_TOKEN", help="Your API token.")] = None,
+) -> None:
+    """Store RESULT in your project on the service (POST /v1/benchmarks); prints its id and entries."""
+    from kakehashi.bench.runner import load_result
+    from kakehashi.client import Client
+
+    doc = load_result(result)
+    with Client(url, _token(token)) as client:
+        stored = client.publish_benchmark(doc)
+    out.print(f"stored {stored['id']} ({stored['suite']}, {stored['runs']} runs)")
+    for e in stored.get("entries") or []:
+        gap = "—" if e["median_gap"] is None else f"{100 * e['median_gap']:.2f}%"
+        ok = "—" if e["success_rate"] is None else f"{e['success_rate']:.2f}"
+        out.print(f"  {e['backend']:<12} {e['machine_kind']:<10} runs {e['runs']:>4}  success {ok}  median gap {gap}")
 
 
 @app.command("rerun")

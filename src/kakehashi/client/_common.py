@@ -223,3 +223,12 @@ def new_idempotency_key() -> str:
 
 def connection_error(url: str, exc: Exception) -> JobError:
     return JobError(f"cannot reach the kakehashi service at {url}: {exc}")
+
+
+def benchmark_document(result: dict[str, Any] | str | Path) -> dict[str, Any]:
+    """A bench result document from a dict, a ``result.json`` path or its folder (ModelError if not one)."""
+    if isinstance(result, dict):
+        return result
+    from kakehashi.bench.runner import load_result
+
+    return load_result(Path(result))

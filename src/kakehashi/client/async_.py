@@ -14,6 +14,7 @@ import httpx
 
 from kakehashi.client._common import (
     Job,
+    benchmark_document,
     connection_error,
     domain_request,
     job_failure,
@@ -301,6 +302,32 @@ class AsyncClient:
         """Expected queue wait and run time (s) and cost (yen) of ``problem`` per backend of the pool."""
         body = {"problem": problem.to_dict(), "time_limit": time_limit}
         return list((await self._json("POST", "/v1/estimate", json=body))["estimates"])
+
+    # -------------------------------------------------------------- benchmarks
+    async def publish_benchmark(self, result: dict[str, Any] | str | Path) -> dict[str, Any]:
+        """Store a ``kakehashi bench run`` result (a document, or the path of a result.json or its
+        folder) in this project; returns the stored summary with its ``id`` and leaderboard entries."""
+        doc = benchmark_document(result)
+        return dict(await self._json("POST", "/v1/benchmarks", json=doc))
+
+    async def benchmarks(self, *, suite: str | None = None, machine_kind: str | None = None,
+                   limit: int = 50) -> list[dict[str, Any]]:
+        """The project's stored benchmark results, newest first (summaries, without the documents)."""
+        params: dict[str, Any] = {"limit": limit}
+        if suite:
+            params["suite"] = suite
+        if machine_kind:
+            params["machine_kind"] = machine_kind
+        return list((await self._json("GET", "/v1/benchmarks", params=params))["benchmarks"])
+
+    async def benchmark(self, result_id: str) -> dict[str, Any]:
+        """One stored result: its summary, entries and ``result`` (the document as submitted)."""
+        return dict(await self._json("GET", f"/v1/benchmarks/{result_id}"))
+
+    async def leaderboard(self, suite: str, *, machine_kind: str | None = None) -> list[dict[str, Any]]:
+        """Per (backend, machine kind) the project's best stored entry for ``suite``, best first."""
+        params = {"suite": suite, **({"machine_kind": machine_kind} if machine_kind else {})}
+        return list((await self._json("GET", "/v1/benchmarks/leaderboard", params=params))["rows"])
 
     async def project(self) -> dict[str, str]:
         """The project this client's token belongs to."""

@@ -32,6 +32,7 @@ from kakehashi.exceptions import (
 from kakehashi.service.jobs import IdempotencyConflictError, JobConflictError, JobNotFoundError
 from kakehashi.service.pool_state import MachineNotFoundError
 from kakehashi.service.quotas import QuotaExceededError
+from kakehashi.service.store.benchmarks import BenchmarkNotFoundError
 from kakehashi.service.tenancy import ProjectExistsError, ProjectNotFoundError
 
 PROBLEM_JSON = "application/problem+json"
@@ -41,6 +42,7 @@ log = logging.getLogger("kakehashi.api")
 #: Most specific first: the error class → (HTTP status, problem type slug).
 ERROR_STATUS: list[tuple[type[KakehashiError], int, str]] = [
     (JobNotFoundError, 404, "not-found"),
+    (BenchmarkNotFoundError, 404, "not-found"),
     (ProjectNotFoundError, 404, "not-found"),
     (MachineNotFoundError, 404, "not-found"),
     (IdempotencyConflictError, 422, "idempotency-key-reused"),

@@ -17,6 +17,7 @@ import kakehashi
 from kakehashi.service import problems
 from kakehashi.service.api import (
     admin_routes,
+    benchmarks_routes,
     federation_routes,
     jobs_routes,
     ops_routes,
@@ -166,6 +167,7 @@ def create_app(
     app.include_router(jobs_routes.build_router(config))
     app.include_router(pool_routes.build_router())
     app.include_router(federation_routes.build_router())
+    app.include_router(benchmarks_routes.build_router(config.max_page_size))
     app.include_router(admin_routes.build_router())
     app.include_router(ops_routes.build_router())
     from kakehashi.service import web  # here: web imports the route modules of this package

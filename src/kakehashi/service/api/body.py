@@ -3,7 +3,8 @@
 :class:`BoundedBody` (pure ASGI middleware) reads every request body before any route sees it:
 
 * at most the route's byte limit (:func:`body_limit`: ``max_body_bytes`` for ``POST /v1/jobs``,
-  ``POST /v1/estimate`` and the dashboard's upload (``POST /submit``, ``/submit/confirm``), ``max_admin_body_bytes`` for every other route), whether or not a
+  ``POST /v1/estimate``, ``POST /v1/benchmarks`` and the dashboard's upload (``POST /submit``,
+  ``/submit/confirm``), ``max_admin_body_bytes`` for every other route), whether or not a
   Content-Length is sent (chunked bodies are counted as they arrive) → 413;
 * a JSON body (``application/json``, ``*+json`` or no content type) is parsed once, off the event
   loop, by :func:`kakehashi.safejson.loads` (depth, integer length, duplicate keys, UTF-8, NaN)
@@ -25,7 +26,8 @@ from kakehashi.service.problems import problem_response
 
 #: ``scope`` key of the parsed JSON body.
 PARSED_JSON = "kakehashi.json"
-_LARGE_ROUTES = {("POST", "/v1/jobs"), ("POST", "/v1/estimate"), ("POST", "/submit"), ("POST", "/submit/confirm")}
+_LARGE_ROUTES = {("POST", "/v1/jobs"), ("POST", "/v1/estimate"), ("POST", "/v1/benchmarks"), ("POST", "/submit"),
+                 ("POST", "/submit/confirm")}
 #: Below this many bytes a JSON body is parsed on the event loop (a thread hop costs more).
 _INLINE_BYTES = 64 * 1024
 

@@ -310,3 +310,51 @@ class WebSession(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[float] = mapped_column(Float)
     expires_at: Mapped[float] = mapped_column(Float)
+
+
+class BenchmarkResult(Base):
+    """A stored ``kakehashi bench run`` result document of one project (``result_json``, verbatim).
+
+    ``seq`` is the insertion order (list order); ``id`` is public. ``machine_kinds`` is the
+    comma-separated set of the runs' machine kinds; ``via_service`` is true when the runs were
+    made through a kakehashi service (``kakehashi bench run --url``).
+    """
+
+    __tablename__ = "benchmark_results"
+    __table_args__ = (Index("ix_benchmark_results_project_suite", "project_id", "suite", "seq"),)
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(40), unique=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id"))
+    suite: Mapped[str] = mapped_column(String(100))
+    problem_class: Mapped[str] = mapped_column(String(100), default="")
+    sense: Mapped[str] = mapped_column(String(3))
+    kakehashi_version: Mapped[str] = mapped_column(String(64), default="")
+    git_commit: Mapped[str] = mapped_column(String(64), default="")
+    machine_kinds: Mapped[str] = mapped_column(String(200), default="")
+    via_service: Mapped[bool] = mapped_column(Boolean, default=False)
+    runs: Mapped[int] = mapped_column(Integer)
+    result_json: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class BenchmarkEntry(Base):
+    """One (backend, machine kind) row of a stored result (:func:`kakehashi.bench.record.entries`)."""
+
+    __tablename__ = "benchmark_entries"
+    __table_args__ = (Index("ix_benchmark_entries_board", "project_id", "suite", "backend", "machine_kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    result_id: Mapped[str] = mapped_column(ForeignKey("benchmark_results.id"), index=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id"))
+    suite: Mapped[str] = mapped_column(String(100))
+    backend: Mapped[str] = mapped_column(String(100))
+    machine_kind: Mapped[str] = mapped_column(String(40))
+    runs: Mapped[int] = mapped_column(Integer)
+    instances: Mapped[int] = mapped_column(Integer)
+    feasible_rate: Mapped[float] = mapped_column(Float)
+    success_rate: Mapped[float | None] = mapped_column(Float, nullable=True)
+    median_gap: Mapped[float | None] = mapped_column(Float, nullable=True)
+    machine_seconds: Mapped[float] = mapped_column(Float)
+    cost_yen: Mapped[float | None] = mapped_column(Float, nullable=True)
+    created_at: Mapped[float] = mapped_column(Float)
