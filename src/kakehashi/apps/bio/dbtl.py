@@ -159,7 +159,8 @@ def _predict_fba(net: MetabolicNetwork, product: str, sets: Sequence[Knockouts],
                  cache: dict[Knockouts, float | None]) -> None:
     todo = [s for s in sets if s not in cache]
     for s, v in zip(todo, screen(net, product, todo, min_growth=min_growth), strict=True):
-        cache[s] = v
+        # rounded: the LP's last digits depend on its warm start, and equal designs must tie exactly
+        cache[s] = None if v is None else round(v, 6)
 
 
 def run_dbtl(net: MetabolicNetwork, product: str, start: Sequence[Knockouts], candidates: Sequence[str], k: int, *,

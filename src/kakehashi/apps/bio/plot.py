@@ -18,12 +18,13 @@ def _plt() -> Any:
     return plt
 
 
-def plot_designs(designs: Sequence[Design], wild_type: Design, path: str | Path, *, title: str = "") -> Path:
-    """Guaranteed (solid) and optimistic (outline) production per design, growth on a second axis."""
+def plot_designs(designs: Sequence[Design], wild_type: Design, path: str | Path, *, title: str = "",
+                 top: int = 10) -> Path:
+    """Guaranteed (solid) and optimistic (outline) production of the ``top`` designs, growth on a second axis."""
     plt = _plt()
-    rows = [wild_type, *designs]
+    rows = [wild_type, *designs[:top]]
     labels = ["wild type" if not d.knockouts else "Δ" + " Δ".join(d.knockouts) for d in rows]
-    fig, ax = plt.subplots(figsize=(max(6.0, 1.3 * len(rows)), 4.8))
+    fig, ax = plt.subplots(figsize=(min(14.0, max(6.0, 1.1 * len(rows))), 5.2))
     x = range(len(rows))
     ax.bar(x, [d.production_max or 0.0 for d in rows], color="none", edgecolor="tab:blue", label="most at growth optimum")
     ax.bar(x, [d.guaranteed for d in rows], color="tab:blue", label="guaranteed (worst case)")
