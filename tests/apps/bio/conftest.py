@@ -7,7 +7,7 @@ import pytest
 pytest.importorskip("cobra", reason="the bio tests need COBRApy: pip install 'kakehashi[bio]'")
 pytest.importorskip("sklearn", reason="the bio tests need scikit-learn: pip install 'kakehashi[bio]'")
 
-from kakehashi.apps.bio.network import MetabolicNetwork, read_model  # noqa: E402
+from kakehashi.apps.bio.network import MetabolicNetwork, read_model
 
 
 @pytest.fixture(scope="session")

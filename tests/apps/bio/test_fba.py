@@ -83,7 +83,7 @@ def test_bad_models_name_the_reaction(tmp_path: Path, core: MetabolicNetwork) ->
 
     with pytest.raises(ModelError, match="metabolite 'ghost_c' is not declared"):
         read_model(_write(tmp_path, ghost))
-    with pytest.raises(ModelError, match="unknown reaction 'EX_succ' .*did you mean EX_succ_e"):
+    with pytest.raises(ModelError, match=r"unknown reaction 'EX_succ' .*did you mean EX_succ_e"):
         core.knockout(["EX_succ"])
     with pytest.raises(ModelError, match="no such model file"):
         read_model(tmp_path / "missing.xml")

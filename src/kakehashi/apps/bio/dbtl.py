@@ -188,14 +188,14 @@ def run_dbtl(net: MetabolicNetwork, product: str, start: Sequence[Knockouts], ca
         mu, sd = surrogate.predict(open_sets, pred)
         score = np.asarray(pred) if rnd == 0 else expected_improvement(mu, sd, best)
         order = np.argsort(-score, kind="stable")[:batch]
-        rows = []
+        rows: list[dict[str, Any]] = []
         for i in order:
             s = open_sets[int(i)]
             value = lab.measure(s, cache[s])
             measured[s] = value
             rows.append({"knockouts": list(s), "predicted": pred[int(i)], "surrogate_mean": float(mu[int(i)]),
                          "surrogate_sd": float(sd[int(i)]), "score": float(score[int(i)]), "measured": value})
-        top = max(r["measured"] for r in rows)
+        top = max(float(r["measured"]) for r in rows)
         improved = top > best + 1e-9
         if improved:
             best, last_improved = top, rnd

@@ -57,7 +57,7 @@ def flux_model(net: MetabolicNetwork) -> dimod.ConstrainedQuadraticModel:
     """The CQM of ``S v = 0`` with bounds, no objective: the shared body of every flux LP."""
     cqm = dimod.ConstrainedQuadraticModel()
     for j, rid in enumerate(net.reactions):
-        cqm.add_variable(dimod.REAL, rid, lower_bound=float(net.lower[j]), upper_bound=float(net.upper[j]))
+        cqm.add_variable("REAL", rid, lower_bound=float(net.lower[j]), upper_bound=float(net.upper[j]))
     S = net.S.tocsr()
     for i, met in enumerate(net.metabolites):
         lo, hi = S.indptr[i], S.indptr[i + 1]
@@ -119,7 +119,7 @@ def pfba(net: MetabolicNetwork, *, fraction: float = 1.0, backend: str = LP_BACK
     for j, rid in enumerate(net.reactions):
         bound = float(max(abs(net.lower[j]), abs(net.upper[j])))
         t = ("abs", rid)
-        cqm.add_variable(dimod.REAL, t, lower_bound=0.0, upper_bound=bound)
+        cqm.add_variable("REAL", t, lower_bound=0.0, upper_bound=bound)
         cqm.add_constraint_from_iterable([(t, 1.0), (rid, -1.0)], ">=", 0.0, label=f"abs+:{rid}")
         cqm.add_constraint_from_iterable([(t, 1.0), (rid, 1.0)], ">=", 0.0, label=f"abs-:{rid}")
         terms.append((t, 1.0))

@@ -71,14 +71,14 @@ def optknock_problem(net: MetabolicNetwork, product: str, candidates: Sequence[s
     cqm = dimod.ConstrainedQuadraticModel()
     V = [("v", r) for r in net.reactions]
     for j, r in enumerate(net.reactions):
-        cqm.add_variable(dimod.REAL, V[j], lower_bound=float(net.lower[j]), upper_bound=float(net.upper[j]))
-        cqm.add_variable(dimod.REAL, ("a", r), lower_bound=0.0, upper_bound=dual_bound)
-        cqm.add_variable(dimod.REAL, ("b", r), lower_bound=0.0, upper_bound=dual_bound)
+        cqm.add_variable("REAL", V[j], lower_bound=float(net.lower[j]), upper_bound=float(net.upper[j]))
+        cqm.add_variable("REAL", ("a", r), lower_bound=0.0, upper_bound=dual_bound)
+        cqm.add_variable("REAL", ("b", r), lower_bound=0.0, upper_bound=dual_bound)
     for met in net.metabolites:
-        cqm.add_variable(dimod.REAL, ("lam", met), lower_bound=-dual_bound, upper_bound=dual_bound)
+        cqm.add_variable("REAL", ("lam", met), lower_bound=-dual_bound, upper_bound=dual_bound)
     for r in candidates:
-        cqm.add_variable(dimod.BINARY, ("y", r))
-        cqm.add_variable(dimod.REAL, ("s", r), lower_bound=-dual_bound, upper_bound=dual_bound)
+        cqm.add_variable("BINARY", ("y", r))
+        cqm.add_variable("REAL", ("s", r), lower_bound=-dual_bound, upper_bound=dual_bound)
     S = net.S.tocsr()
     for i, met in enumerate(net.metabolites):
         lo, hi = S.indptr[i], S.indptr[i + 1]
@@ -113,10 +113,10 @@ def optknock_problem(net: MetabolicNetwork, product: str, candidates: Sequence[s
     for n, ko in enumerate(exclude):
         cqm.add_constraint_from_iterable([(("y", r), 1.0) for r in ko], "<=", float(len(ko) - 1), label=f"cut:{n}")
     obj = dimod.QuadraticModel()
-    obj.add_variable(dimod.REAL, V[p], lower_bound=float(net.lower[p]), upper_bound=float(net.upper[p]))
+    obj.add_variable("REAL", V[p], lower_bound=float(net.lower[p]), upper_bound=float(net.upper[p]))
     obj.add_linear(V[p], 1.0)
     for r in candidates:
-        obj.add_variable(dimod.BINARY, ("y", r))
+        obj.add_variable("BINARY", ("y", r))
         obj.add_linear(("y", r), -KNOCKOUT_COST)
     cqm.set_objective(obj)
     return Problem(cqm, name=f"{net.name}-optknock-{product}-k{k}", sense="max",

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from typing import Any
 
 import dimod
@@ -92,7 +92,8 @@ def surrogate(net: MetabolicNetwork, product: str, candidates: Sequence[str], *,
 def qubo_problem(h: dict[str, float], J: dict[tuple[str, str], float], k: int, name: str) -> Problem:
     """Minimise −g(x) over ``("x", rxn)`` with ``Σ x = k`` (the constraint labelled ``cardinality``)."""
     bqm = dimod.BinaryQuadraticModel(dimod.BINARY)
-    bqm.add_linear_from({("x", r): -v for r, v in h.items()})
+    linear: dict[Hashable, float] = {("x", r): -v for r, v in h.items()}
+    bqm.add_linear_from(linear)
     bqm.add_quadratic_from({(("x", a), ("x", b)): -v for (a, b), v in J.items()})
     cqm = dimod.ConstrainedQuadraticModel()
     cqm.set_objective(bqm)
