@@ -256,6 +256,9 @@ _COMMANDS = {
     "usage": ("kakehashi.cli.service", "usage"),
     "pool": ("kakehashi.cli.pool", "pool"),
     "convert": ("kakehashi.cli.convert", "convert"),
+    "fba": ("kakehashi.cli.bio", "fba"),
+    "strain-design": ("kakehashi.cli.bio", "strain_design"),
+    "dbtl": ("kakehashi.cli.bio", "dbtl"),
 }
 
 

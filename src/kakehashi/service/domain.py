@@ -17,6 +17,7 @@ Supported routes (the ones whose answer follows from the Result alone):
   weights of the solver's selection continuously, as :func:`~kakehashi.apps.portfolio.solve_portfolio`
   does. Input: a :class:`~kakehashi.apps.portfolio.PortfolioInstance` as JSON, or CSV / OR-Library
   text (``format`` ``csv``/``orlib``); options ``k``, ``min_weight``, ``max_weight``, ``lambda``.
+* ``bio`` — FBA or the OptKnock strain-design MILP on ``highs``/``scip`` (:mod:`kakehashi.service.bio_jobs`).
 * ``unit-commitment`` — the full MILP on ``highs``/``scip`` (``auto``: ``highs``). Input: the
   unit-commitment JSON (object or text).
 
@@ -41,13 +42,14 @@ from kakehashi.model.problem import Problem
 from kakehashi.result import Result
 
 #: The apps a job may name.
-APPS = ("routing", "portfolio", "unit-commitment")
+APPS = ("routing", "portfolio", "unit-commitment", "bio")
 
 #: Text formats of each app's input and the file suffix its reader expects.
 FORMATS: dict[str, dict[str, str]] = {
     "routing": {"tsp": ".tsp", "vrp": ".vrp", "csv": ".csv"},
     "portfolio": {"csv": ".csv", "orlib": ".txt", "txt": ".txt"},
     "unit-commitment": {"json": ".json"},
+    "bio": {"json": ".json", "sbml": ".xml"},
 }
 
 
@@ -251,6 +253,19 @@ def _unit_commitment(
     return to_problem(inst), inst.model_dump(mode="json"), opts
 
 
+def _bio(data: Mapping[str, Any] | str, fmt: str | None, name: str, options: dict[str, Any],
+         max_variables: int) -> tuple[Problem, dict[str, Any], Any]:
+    from kakehashi.service.bio_jobs import build_bio
+
+    return build_bio(data, fmt, name, options, max_variables)
+
+
+def _bio_answer(instance: dict[str, Any], options: dict[str, Any], result: Result) -> dict[str, Any]:
+    from kakehashi.service.bio_jobs import bio_answer
+
+    return bio_answer(instance, options, result)
+
+
 #: app -> (builder, backends offered, backend for 'auto' given the instance JSON).
 _BUILDERS: dict[
     str,
@@ -265,6 +280,7 @@ _BUILDERS: dict[
     ),
     "portfolio": (_portfolio, ("scip", "highs"), lambda inst: "scip"),
     "unit-commitment": (_unit_commitment, ("highs", "scip"), lambda inst: "highs"),
+    "bio": (_bio, ("highs", "scip"), lambda inst: "highs"),
 }
 
 
@@ -389,6 +405,7 @@ _ANSWERS: dict[str, Callable[[dict[str, Any], dict[str, Any], Result], dict[str,
     "routing": _routing_answer,
     "portfolio": _portfolio_answer,
     "unit-commitment": _uc_answer,
+    "bio": lambda instance, options, result: _bio_answer(instance, options, result),
 }
 
 
