@@ -10,7 +10,7 @@ UV     := $(VENV)/bin/uv
 # that a machine's local CPU wheel (find-links) is used where there is one.
 TORCH_WHEEL ?= torch==2.13.0
 # Everything the test suite exercises: every extra whose adapter has tests.
-TEST_EXTRAS ?= dev,qiskit,chemistry,ibm,dwave,braket,routing,apps,service,postgres,ray
+TEST_EXTRAS ?= dev,qiskit,chemistry,ibm,dwave,braket,routing,apps,service,postgres,ray,bio
 RUN_EXTRAS  ?= apps,routing,service
 LOCK_FLAGS  := --generate-hashes --python-version 3.11 --python-platform x86_64-unknown-linux-gnu \
                --custom-compile-command "make lock" -q
