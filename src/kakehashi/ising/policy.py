@@ -208,7 +208,8 @@ def solve(arrays: IsingArrays, *, time_limit: float | None = None, deadline: flo
             if left <= 0 and done:
                 timed_out = True
                 break
-            fit = SAFETY * left / (rate if rate is not None else _prior_rate(arrays, p.replicas))
+            per_sweep = rate if rate is not None else _prior_rate(arrays, p.replicas)
+            fit = SAFETY * left / max(per_sweep, 1e-12)
             if restarts and p.growth > 1.0 and fit < length * (1.0 + p.growth):
                 length = max(1.0, fit)  # no room for a round after this one: take all of it
                 last = True
@@ -235,8 +236,8 @@ def solve(arrays: IsingArrays, *, time_limit: float | None = None, deadline: flo
         if res.timed_out or (stop is not None and time.perf_counter() >= stop):
             timed_out = res.timed_out
             break
-        if last or not restarts or (stop is None and len(done) >= UNTIMED_ROUNDS):
-            break
+        if last or not restarts or arrays.n == 0 or (stop is None and len(done) >= UNTIMED_ROUNDS):
+            break  # (an empty model has one answer: no second round)
         length *= p.growth
     return EngineResult(
         spins=kept_s, energies=kept_e, seconds=time.perf_counter() - start, reached_target=reached,
