@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.service.own_postgres import OwnPostgres, binaries
 from tests.service.support import Harness, make_harness
 
 PG_URLS = [
@@ -106,3 +107,19 @@ def any_harness(db_url: str) -> Iterator[Harness]:
     yield h
     h.client.close()
     h.db.dispose()
+
+
+@pytest.fixture
+def own_pg() -> Iterator[OwnPostgres]:
+    """A PostgreSQL cluster of the test's own (initdb on a free port; never the shared server),
+    stopped afterwards; skips where psycopg or the PostgreSQL binaries are missing."""
+    pytest.importorskip("psycopg")
+    bin_dir = binaries()
+    if bin_dir is None:
+        pytest.skip("no PostgreSQL binaries under /usr/lib/postgresql/*/bin")
+    pg = OwnPostgres(bin_dir)
+    try:
+        pg.start()
+        yield pg
+    finally:
+        pg.close()

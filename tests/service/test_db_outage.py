@@ -12,7 +12,6 @@ import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -25,7 +24,7 @@ from kakehashi.service.config import ServiceConfig
 from kakehashi.service.jobs import TERMINAL, JobStatus
 from kakehashi.service.store.models import Job, JobResult, LedgerEntry
 from kakehashi.service.testing import LiveService
-from tests.service.own_postgres import OwnPostgres, binaries
+from tests.service.own_postgres import OwnPostgres
 from tests.service.support import brute_force_min, scaled, tiny_problem
 
 pytestmark = [pytest.mark.slow, pytest.mark.network, pytest.mark.postgres]
@@ -33,20 +32,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.network, pytest.mark.postgres]
 NUM_JOBS = scaled("jobs", 60)
 VARIANTS = 8
 OUTAGE_SECONDS = 3.0
-
-
-@pytest.fixture
-def own_pg() -> Iterator[OwnPostgres]:
-    pytest.importorskip("psycopg")
-    bin_dir = binaries()
-    if bin_dir is None:
-        pytest.skip("no PostgreSQL binaries under /usr/lib/postgresql/*/bin")
-    pg = OwnPostgres(bin_dir)
-    try:
-        pg.start()
-        yield pg
-    finally:
-        pg.close()
 
 
 def test_database_killed_twice_under_load(own_pg: OwnPostgres, tmp_path: Path) -> None:

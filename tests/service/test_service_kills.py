@@ -38,18 +38,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if "KAKEHASHI_FAULT_JOBS" not in os.environ:
         pytest.skip("PostgreSQL kill runs are full-size only: python benchmarks/faults.py "
                     "(the suite covers PostgreSQL in test_db_outage and test_two_instances)")
-    pytest.importorskip("psycopg")
-    from tests.service.own_postgres import OwnPostgres, binaries
-
-    bin_dir = binaries()
-    if bin_dir is None:
-        pytest.skip("no PostgreSQL binaries under /usr/lib/postgresql/*/bin")
-    pg = OwnPostgres(bin_dir)
-    try:
-        pg.start()
-        yield pg.url
-    finally:
-        pg.close()
+    yield request.getfixturevalue("own_pg").url
 
 
 def test_service_killed_while_jobs_run_fails_nothing(tmp_path: Path, database_url: str) -> None:

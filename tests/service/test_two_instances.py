@@ -11,7 +11,6 @@ import json
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,7 +21,7 @@ from kakehashi.service.config import ServiceConfig
 from kakehashi.service.jobs import TERMINAL, JobSpec, JobStatus
 from kakehashi.service.store.models import Job, JobEvent, JobResult, LedgerEntry
 from kakehashi.service.testing import LiveService
-from tests.service.own_postgres import OwnPostgres, binaries
+from tests.service.own_postgres import OwnPostgres
 from tests.service.support import brute_force_min, scaled, tiny_problem
 
 pytestmark = [pytest.mark.slow, pytest.mark.network, pytest.mark.postgres]
@@ -32,20 +31,6 @@ NUM_JOBS = scaled("two_instance_jobs", 10)
 KILLS = scaled("two_instance_kills", 2)
 #: The issue's bound: an interrupted job is claimed again within this many seconds of the kill.
 RECLAIM_SECONDS = 10.0
-
-
-@pytest.fixture
-def own_pg() -> Iterator[OwnPostgres]:
-    pytest.importorskip("psycopg")
-    bin_dir = binaries()
-    if bin_dir is None:
-        pytest.skip("no PostgreSQL binaries under /usr/lib/postgresql/*/bin")
-    pg = OwnPostgres(bin_dir)
-    try:
-        pg.start()
-        yield pg
-    finally:
-        pg.close()
 
 
 def test_one_of_two_instances_killed_repeatedly(own_pg: OwnPostgres, tmp_path: Path) -> None:
